@@ -1,0 +1,3 @@
+export { createPool, type Pool, type PoolClient, type Queryable } from './pool';
+export { withTransaction } from './transaction';
+export { migrate, migrationsDir } from './migrate';

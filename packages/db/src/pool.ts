@@ -1,0 +1,20 @@
+import pg from 'pg';
+
+/** Postgres `bigint` (int8) comes back as a JS number: Alder's ids stay far below 2^53. */
+pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that runs a query: the pool or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** Creates the service's one pool; `application_name` tags its connections in pg_stat_activity. */
+export function createPool(connectionString: string, options: { max?: number; applicationName?: string } = {}): pg.Pool {
+  return new pg.Pool({
+    connectionString,
+    max: options.max ?? 10,
+    application_name: options.applicationName ?? 'alder',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+}

@@ -1,0 +1,7 @@
+export { defineQueue, type QueueDefinition, type PayloadOf } from './define-queue';
+export { trainingQueue, samplingQueue, allQueues } from './queues';
+export { createRedis, checkEvictionPolicy } from './redis';
+export { enqueue, OUTBOX_CHANNEL } from './outbox';
+export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export { startWorker, type JobContext, type Processors, type WorkerOptions } from './worker';
+export { claimJob } from './processed-jobs';

@@ -1,0 +1,2 @@
+export { createShutdown, shutdownOnSignals, type Shutdown } from './shutdown';
+export { requireServerUrls } from './require-urls';

@@ -1,0 +1,2 @@
+export { createTestDatabase, testServerUrl, type TestDatabase } from './test-database';
+export { createTestRedis, type TestRedis } from './test-redis';
