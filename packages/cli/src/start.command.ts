@@ -34,7 +34,7 @@ export async function startAllInOne(config: Config, log: Logger): Promise<void> 
     redisUrl = server.url;
   }
 
-  const pool = createPool(databaseUrl, { max: 20, applicationName: 'alder-all-in-one' });
+  const pool = createPool(databaseUrl, { max: 20, applicationName: 'alder-all-in-one', onIdleError: (err) => log.warn({ err }, 'idle Postgres connection lost') });
   await migrate(pool, (message) => log.info(message));
 
   const producer = createRedis(redisUrl, 'producer');
@@ -60,7 +60,7 @@ export async function startAllInOne(config: Config, log: Logger): Promise<void> 
     await workerConnection.quit();
   });
   shutdown.step('postgres pool', () => pool.end());
-  for (const server of embedded.reverse()) shutdown.step(server.name, server.stop);
+  for (const server of [...embedded].reverse()) shutdown.step(server.name, server.stop);
 
   const bootstrap = await ensureBootstrapKey(pool, config.ALDER_ADMIN_KEY);
   let adminKey = bootstrap.key;
@@ -74,9 +74,11 @@ export async function startAllInOne(config: Config, log: Logger): Promise<void> 
     `Alder is running (all-in-one${embedded.length ? `, embedded ${embedded.map((e) => e.name.replace('embedded ', '')).join(' + ')} under ${config.DATA_DIR}` : ''})`,
     `  base URL:  ${baseUrl}`,
     `  API docs:  ${baseUrl}/docs`,
-    adminKey
-      ? `  admin key: ${adminKey}${bootstrap.created ? ' (created now; also saved in ' + config.DATA_DIR + '/admin-key)' : ''}`
-      : '  admin key: created on an earlier start (only its hash is stored); make a new one with POST /v1/api-keys',
+    config.ALDER_ADMIN_KEY
+      ? '  admin key: the one in ALDER_ADMIN_KEY'
+      : adminKey
+        ? `  admin key: ${adminKey}${bootstrap.created ? ` (created now; also saved in ${config.DATA_DIR}/admin-key)` : ` (from ${config.DATA_DIR}/admin-key)`}`
+        : '  admin key: created on an earlier start (only its hash is stored); make a new one with POST /v1/api-keys',
   ];
   process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }

@@ -9,12 +9,19 @@ export type PoolClient = pg.PoolClient;
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 /** Creates the service's one pool; `application_name` tags its connections in pg_stat_activity. */
-export function createPool(connectionString: string, options: { max?: number; applicationName?: string } = {}): pg.Pool {
-  return new pg.Pool({
+export function createPool(
+  connectionString: string,
+  options: { max?: number; applicationName?: string; onIdleError?: (error: Error) => void } = {},
+): pg.Pool {
+  const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'alder',
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
+  // An idle client losing its connection (Postgres restarted, shutting down) must not crash the
+  // process: the pool drops that client and the next query opens a new connection.
+  pool.on('error', options.onIdleError ?? (() => undefined));
+  return pool;
 }

@@ -143,13 +143,13 @@ it('turns the active-learning loop through four services and beats the majority 
 
   const models = await call(api, 'GET', `/v1/projects/${projectId}/models`);
   expect(models.status).toBe(200);
-  const ready = models.body.items.filter((m: any) => m.status === 'ready');
+  const ready = models.body.data.filter((m: any) => m.status === 'ready');
   expect(ready.length).toBeGreaterThanOrEqual(ROUNDS);
   const latest = ready.reduce((a: any, b: any) => (a.version > b.version ? a : b));
   const counts = new Map<string, number>();
   for (const row of test) counts.set(row.label, (counts.get(row.label) ?? 0) + 1);
   const majority = Math.max(...counts.values()) / test.length;
-  expect(latest.metrics.test_count).toBe(test.length);
+  expect(latest.test_count).toBe(test.length);
   expect(latest.train_count).toBeGreaterThanOrEqual(RETRAIN_EVERY * (ROUNDS - 1));
   // "A clear margin": at least 20 accuracy points over always answering the majority class.
   expect(latest.metrics.accuracy).toBeGreaterThan(majority + 0.2);

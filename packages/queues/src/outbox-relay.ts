@@ -54,7 +54,9 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
   }
 
   async function flush(): Promise<number> {
-    if (running) return running;
+    // A flush already under way may have read the outbox before the caller's row committed:
+    // wait for it, then read again.
+    if (running) return running.catch(() => 0).then(() => flush());
     running = (async () => {
       let total = 0;
       for (;;) {

@@ -1,2 +1,2 @@
 export { createShutdown, shutdownOnSignals, type Shutdown } from './shutdown';
-export { requireServerUrls } from './require-urls';
+export { requireServerUrls, loadServiceConfigOrExit } from './require-urls';

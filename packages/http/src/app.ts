@@ -1,0 +1,97 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import openapiGlue from 'fastify-openapi-glue';
+import type { Redis } from 'ioredis';
+import type { Config } from '@alder/config';
+import type { Pool } from '@alder/db';
+import type { Logger } from '@alder/logger';
+import { authHook } from './auth';
+import { registerDocsRoutes } from './docs.routes';
+import { installProblemHandlers } from './error-handler';
+import type { HandlerMap } from './handler';
+import { filterSpec, loadSpec, operationAccess, operationIds } from './spec';
+import { PROBE_PATHS, registerSystemRoutes } from './system.routes';
+
+/** The fastify instance `buildHttpApp` returns. */
+export type HttpApp = FastifyInstance;
+
+export interface HttpAppOptions {
+  config: Config;
+  pool: Pool;
+  /** A producer connection (fails fast): `/readyz` pings it. */
+  redis: Redis;
+  log: Logger;
+  /** Handlers by operationId; only these operations are routed. */
+  handlers: HandlerMap;
+  /** Another spec file (tests); default `openapi/openapi.yaml`. */
+  specPath?: string;
+}
+
+/** Bodies are JSON only: any other content type is a 415 before a handler sees it. */
+function acceptJsonOnly(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Listed because the spec's error responses use it (the router warns about a type it cannot
+  // parse); a request body of this type is still refused.
+  app.addContentTypeParser('application/problem+json', (_request, _payload, done) => done(new UnsupportedMediaType(), undefined));
+}
+
+class UnsupportedMediaType extends Error {
+  readonly code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
+  readonly statusCode = 415;
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * The fastify app of ingest, labeling-api or the all-in-one: routes for the operations in
+ * `handlers`, registered from the spec so requests are validated and responses serialised by it;
+ * problem+json errors; API-key auth; `/healthz`, `/readyz`, `/openapi.json`, `/docs`.
+ * Resolves once the app is ready (a bad spec or an unknown operationId fails here).
+ */
+export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  const { config, pool, redis, log, handlers } = options;
+  const spec = loadSpec(options.specPath);
+  const known = new Set(operationIds(spec));
+  const unknown = Object.keys(handlers).filter((id) => !known.has(id));
+  if (unknown.length) throw new Error(`handlers for operations the spec does not have: ${unknown.join(', ')}`);
+  const access = operationAccess(spec);
+
+  const app = Fastify({
+    // pino's own types and fastify's copy of them differ only nominally.
+    loggerInstance: log.child({ module: 'http' }) as unknown as FastifyBaseLogger,
+    bodyLimit: config.MAX_BODY_BYTES,
+    requestIdHeader: 'x-request-id',
+    logController: new LogController({ disableRequestLogging: (request: { url?: string }) => PROBE_PATHS.has(request.url ?? '') }),
+    return503OnClosing: true,
+    ajv: {
+      // Report every problem of a batch at once, refuse unknown fields instead of dropping them.
+      customOptions: { allErrors: true, removeAdditional: false, allowUnionTypes: true },
+    },
+  });
+  app.decorateRequest('apiKey', null);
+  installProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  acceptJsonOnly(app);
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const schema = route.schema as { operationId?: string; body?: { content?: Record<string, { schema?: unknown }> } } | undefined;
+    // fastify skips body validation for a media type the body schema does not list, and for a
+    // request without a body: with JSON the only type parsed, a plain schema validates every request.
+    const json = schema?.body?.content?.['application/json'];
+    if (schema?.body?.content && json?.schema) schema.body = json.schema as typeof schema.body;
+    const rule = schema?.operationId ? access.get(schema.operationId) : undefined;
+    if (rule?.authenticated) route.onRequest = [authHook(pool, rule), ...asArray(route.onRequest)];
+  });
+
+  registerSystemRoutes(app, { pool, redis, spec });
+  registerDocsRoutes(app);
+  await app.register(openapiGlue, {
+    specification: filterSpec(spec, new Set(Object.keys(handlers))),
+    operationResolver: (operationId: string) => (handlers as Record<string, RouteOptions['handler']>)[operationId],
+  });
+  await app.ready();
+  return app;
+}

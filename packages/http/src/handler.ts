@@ -1,0 +1,42 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '@alder/config';
+import type { Pool } from '@alder/db';
+import type { Logger } from '@alder/logger';
+import type { OperationId, PathParams, QueryParams, RequestBody, SuccessBody } from '@alder/api-types';
+
+/** The API key a request authenticated with (`request.apiKey`). */
+export interface ApiKeyIdentity {
+  id: string;
+  name: string;
+  role: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every operation that requires a key; null elsewhere. */
+    apiKey: ApiKeyIdentity | null;
+  }
+}
+
+/** A request of one operation, typed from the spec. */
+export type OperationRequest<Op extends OperationId> = FastifyRequest<{
+  Body: RequestBody<Op>;
+  Params: PathParams<Op>;
+  Querystring: QueryParams<Op>;
+}>;
+
+/**
+ * Handles one operation: return a 2xx body as the spec types it (status set on `reply`), or the
+ * reply itself for an empty response, or throw an `HttpProblem`.
+ */
+export type OperationHandler<Op extends OperationId> = (request: OperationRequest<Op>, reply: FastifyReply) => Promise<SuccessBody<Op> | FastifyReply>;
+
+/** Handlers keyed by operationId; only these operations get a route. */
+export type HandlerMap = { [Op in OperationId]?: OperationHandler<Op> };
+
+/** What a service's handler factory gets. */
+export interface HandlerDeps {
+  config: Config;
+  pool: Pool;
+  log: Logger;
+}

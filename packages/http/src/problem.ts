@@ -1,0 +1,67 @@
+/** Base of every problem `type` URI; the types are stable, documented in openapi/README.md. */
+export const PROBLEM_BASE = 'https://alder.dev/problems/';
+
+export const problemTitles = {
+  'malformed-request': 'Malformed request',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+  'not-found': 'Not found',
+  conflict: 'Conflict',
+  'lease-expired': 'Lease expired',
+  'lease-released': 'Lease released',
+  'already-annotated': 'Task already annotated',
+  'labels-locked': 'Labels can not change',
+  'last-admin-key': 'Last admin key',
+  'payload-too-large': 'Payload too large',
+  'unsupported-media-type': 'Unsupported media type',
+  validation: 'Validation failed',
+  unavailable: 'Service unavailable',
+  internal: 'Internal server error',
+} as const;
+
+export type ProblemKind = keyof typeof problemTitles;
+
+export interface ProblemFieldError {
+  path: string;
+  message: string;
+}
+
+/** An RFC 9457 problem document as Alder sends it. */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  request_id?: string;
+  errors?: ProblemFieldError[];
+}
+
+/** Thrown by handlers; the error handler renders it as `application/problem+json`. */
+export class HttpProblem extends Error {
+  readonly type: string;
+  readonly title: string;
+
+  constructor(
+    readonly status: number,
+    readonly kind: ProblemKind,
+    readonly detail?: string,
+    readonly errors?: ProblemFieldError[],
+    readonly headers?: Record<string, string>,
+  ) {
+    super(detail ?? problemTitles[kind]);
+    this.name = 'HttpProblem';
+    this.type = PROBLEM_BASE + kind;
+    this.title = problemTitles[kind];
+  }
+}
+
+/** Shorthands for the problems handlers throw. */
+export const problems = {
+  notFound: (detail: string) => new HttpProblem(404, 'not-found', detail),
+  forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
+  conflict: (kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key'>, detail: string) =>
+    new HttpProblem(409, kind, detail),
+  validation: (detail: string, errors: ProblemFieldError[] = []) => new HttpProblem(422, 'validation', detail, errors),
+  unauthorized: (detail: string) => new HttpProblem(401, 'unauthorized', detail, undefined, { 'www-authenticate': 'Bearer realm="alder"' }),
+};

@@ -1,0 +1,284 @@
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '@alder/config';
+import { createLogger } from '@alder/logger';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
+import { buildHttpApp, createApiKey, ensureBootstrapKey, hashApiKey, HttpProblem, type HandlerMap } from '../src/index';
+import { testClient, type TestClient } from '../src/testing';
+
+const log = createLogger({ level: 'silent' });
+const config = { ...loadConfig({}), MAX_BODY_BYTES: 4096 };
+const PROJECT_ID = '6f1c1d3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f';
+
+const project = {
+  id: PROJECT_ID,
+  name: 'p',
+  labels: ['a', 'b'],
+  guidelines: '',
+  strategy: 'margin' as const,
+  retrain_every: 20,
+  lease_seconds: 600,
+  label_count: 0,
+  created_at: new Date(0).toISOString(),
+  updated_at: new Date(0).toISOString(),
+};
+
+// Stand-ins for the services' handlers: this file tests the app builder, not the services.
+const handlers: HandlerMap = {
+  getProject: async () => ({ ...project, secret_column: 'dropped by the response schema' }) as typeof project,
+  createProject: async (request, reply) => {
+    reply.code(201);
+    return { ...project, name: request.body.name, labels: request.body.labels };
+  },
+  listProjects: async () => {
+    throw new Error('connection string postgres://user:hunter2@db');
+  },
+  getProgress: async () => {
+    throw new HttpProblem(409, 'conflict', 'a handler problem');
+  },
+};
+
+let db: TestDatabase;
+let redis: TestRedis;
+let producer: Redis;
+let app: FastifyInstance;
+let http: TestClient;
+let adminKey: string;
+let annotatorKey: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+  producer = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  app = await buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers });
+  http = await testClient(app);
+  adminKey = (await createApiKey(db.pool, { name: 'admin', role: 'admin' })).key;
+  annotatorKey = (await createApiKey(db.pool, { name: 'ui', role: 'annotator' })).key;
+});
+afterAll(async () => {
+  await app?.close();
+  producer?.disconnect();
+  await redis?.cleanup();
+  await db?.drop();
+});
+
+const auth = (key = adminKey) => ({ authorization: `Bearer ${key}` });
+
+describe('system routes', () => {
+  it('GET /healthz is 200 without a key', async () => {
+    const res = await http({ method: 'GET', url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+    expect(res.headers['x-request-id']).toBeDefined();
+  });
+
+  it('GET /readyz checks Postgres and Redis', async () => {
+    const res = await http({ method: 'GET', url: '/readyz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('GET /readyz is a 503 problem when Redis is unreachable', async () => {
+    // Port 1 is closed: the producer connection fails fast, as in production.
+    const dead = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 1_000 });
+    dead.on('error', () => undefined);
+    const other = await buildHttpApp({ config, pool: db.pool, redis: dead, log, handlers: {} });
+    try {
+      const res = await (await testClient(other))({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.json()).toMatchObject({ type: 'https://alder.dev/problems/unavailable', status: 503, detail: 'postgres: ok, redis: unavailable' });
+    } finally {
+      await other.close();
+      dead.disconnect();
+    }
+  });
+
+  it('GET /openapi.json is the whole spec, whichever operations this app routes', async () => {
+    const res = await http({ method: 'GET', url: '/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const spec = res.json();
+    expect(spec.openapi).toBe('3.1.0');
+    expect(spec.paths['/v1/projects/{project_id}/items'].post.operationId).toBe('ingestItems');
+    expect(spec.paths['/v1/tasks/{task_id}/annotation'].post.operationId).toBe('submitAnnotation');
+  });
+
+  it('GET /docs serves Swagger UI on the spec', async () => {
+    const page = await http({ method: 'GET', url: '/docs' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('swagger-ui');
+    const init = await http({ method: 'GET', url: '/docs/static/swagger-initializer.js' });
+    expect(init.body).toContain("url: '/openapi.json'");
+    const bundle = await http({ method: 'GET', url: '/docs/static/swagger-ui-bundle.js' });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.headers['content-type']).toMatch(/javascript/);
+    expect((await http({ method: 'GET', url: '/docs/static/..%2Fpackage.json' })).statusCode).toBe(404);
+  });
+});
+
+describe('routing from the spec', () => {
+  it('routes only the operations that have a handler', async () => {
+    const res = await http({ method: 'POST', url: `/v1/projects/${PROJECT_ID}/items`, headers: auth(), payload: { items: [] } });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().type).toBe('https://alder.dev/problems/not-found');
+  });
+
+  it('refuses a handler for an operation the spec does not have', async () => {
+    await expect(buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers: { nope: async () => ({}) } as never })).rejects.toThrow(/nope/);
+  });
+
+  it('answers unknown routes with a 404 problem', async () => {
+    const res = await http({ method: 'GET', url: '/v2/whatever?x=1' });
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({ type: 'https://alder.dev/problems/not-found', title: 'Not found', status: 404, instance: '/v2/whatever' });
+  });
+
+  it('serialises responses through the spec (unknown fields are dropped)', async () => {
+    const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth() });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual(project);
+  });
+
+  it('turns a malformed id in the path into a 404', async () => {
+    const res = await http({ method: 'GET', url: '/v1/projects/not-a-uuid', headers: auth() });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().type).toBe('https://alder.dev/problems/not-found');
+  });
+});
+
+describe('authentication', () => {
+  it('401 without a key, with a WWW-Authenticate challenge', async () => {
+    const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}` });
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(res.json()).toMatchObject({ type: 'https://alder.dev/problems/unauthorized', status: 401 });
+  });
+
+  it('401 for a wrong key and for a malformed Authorization header', async () => {
+    for (const headers of [auth('alder_wrong'), { authorization: 'Basic abc' }, { 'x-api-key': 'alder_wrong' }]) {
+      const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers });
+      expect(res.statusCode).toBe(401);
+    }
+  });
+
+  it('authenticates before reading the body', async () => {
+    const res = await http({ method: 'POST', url: '/v1/projects', headers: { 'content-type': 'application/json' }, payload: '{oops' });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('accepts Bearer and X-API-Key, and records last use', async () => {
+    const created = await createApiKey(db.pool, { name: 'fresh' });
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) })).statusCode).toBe(200);
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: { 'x-api-key': created.key } })).statusCode).toBe(200);
+    const behindProxy = { authorization: 'Basic cHJveHk6cGFzcw==', 'x-api-key': created.key };
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: behindProxy })).statusCode).toBe(200);
+    const { rows } = await db.pool.query('SELECT last_used_at FROM api_keys WHERE id = $1', [created.id]);
+    expect(rows[0].last_used_at).toBeInstanceOf(Date);
+  });
+
+  it('refuses a revoked key at once', async () => {
+    const created = await createApiKey(db.pool, { name: 'soon revoked' });
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) })).statusCode).toBe(200);
+    await db.pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [created.id]);
+    const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) });
+    expect(res.statusCode).toBe(401);
+  });
+
+  it('lets an annotator key call only the operations open to annotators', async () => {
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(annotatorKey) })).statusCode).toBe(200);
+    const res = await http({ method: 'POST', url: '/v1/projects', headers: auth(annotatorKey), payload: { name: 'x', labels: ['a', 'b'] } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().type).toBe('https://alder.dev/problems/forbidden');
+  });
+});
+
+describe('request errors are problem+json', () => {
+  it('400 for malformed JSON and for an empty JSON body', async () => {
+    const bad = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"name": "x",' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json()).toMatchObject({ type: 'https://alder.dev/problems/malformed-request', status: 400 });
+    const empty = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'application/json' }, payload: '' });
+    expect(empty.statusCode).toBe(400);
+  });
+
+  it('415 for a body that is not JSON', async () => {
+    const res = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'name=x' });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().type).toBe('https://alder.dev/problems/unsupported-media-type');
+  });
+
+  it('413 for a body over MAX_BODY_BYTES', async () => {
+    const res = await http({ method: 'POST', url: '/v1/projects', headers: auth(), payload: { name: 'x'.repeat(5000), labels: ['a', 'b'] } });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().type).toBe('https://alder.dev/problems/payload-too-large');
+  });
+
+  it('422 lists every schema violation with its path', async () => {
+    const res = await http({
+      method: 'POST',
+      url: '/v1/projects',
+      headers: auth(),
+      payload: { labels: ['a', 'a', ''], strategy: 'psychic', retrain_every: 0, colour: 'red' },
+    });
+    expect(res.statusCode).toBe(422);
+    const body = res.json();
+    expect(body.type).toBe('https://alder.dev/problems/validation');
+    const paths = body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toEqual(expect.arrayContaining(['body/name', 'body/colour', 'body/labels/2', 'body/labels', 'body/strategy', 'body/retrain_every']));
+  });
+
+  it('422 when a required body is missing', async () => {
+    const res = await http({ method: 'POST', url: '/v1/projects', headers: auth() });
+    expect(res.statusCode).toBe(422);
+  });
+
+  it('a handler problem keeps its status and type', async () => {
+    const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}/progress`, headers: auth() });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({ type: 'https://alder.dev/problems/conflict', title: 'Conflict', detail: 'a handler problem' });
+  });
+
+  it('500 says nothing internal', async () => {
+    const res = await http({ method: 'GET', url: '/v1/projects', headers: auth() });
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = res.json();
+    expect(body).toMatchObject({ type: 'https://alder.dev/problems/internal', status: 500 });
+    expect(body.request_id).toBeDefined();
+    expect(res.body).not.toMatch(/hunter2|postgres|stack/);
+  });
+});
+
+describe('API keys', () => {
+  it('createApiKey stores only the hash of an alder_ key', async () => {
+    const created = await createApiKey(db.pool, { name: 'k', role: 'annotator' });
+    expect(created.key).toMatch(/^alder_[0-9A-Za-z]{32}$/);
+    const { rows } = await db.pool.query('SELECT key_hash, key_prefix, role FROM api_keys WHERE id = $1', [created.id]);
+    expect(rows[0]).toEqual({ key_hash: hashApiKey(created.key), key_prefix: created.key.slice(0, 12), role: 'annotator' });
+    expect(JSON.stringify(rows)).not.toContain(created.key);
+  });
+
+  it('ensureBootstrapKey creates an admin key only when none is active', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const first = await ensureBootstrapKey(fresh.pool);
+      expect(first.created).toBe(true);
+      expect(first.key).toMatch(/^alder_/);
+      expect(await ensureBootstrapKey(fresh.pool)).toEqual({ created: false });
+      await fresh.pool.query('UPDATE api_keys SET revoked_at = now()');
+      expect((await ensureBootstrapKey(fresh.pool)).created).toBe(true);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('ensureBootstrapKey stores a configured key once', async () => {
+    const configured = 'configured-admin-key-0123456789';
+    expect(await ensureBootstrapKey(db.pool, configured)).toEqual({ created: true });
+    expect(await ensureBootstrapKey(db.pool, configured)).toEqual({ created: false });
+    const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: { 'x-api-key': configured } });
+    expect(res.statusCode).toBe(200);
+  });
+});

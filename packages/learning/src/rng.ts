@@ -1,0 +1,41 @@
+/** A source of uniform floats in [0, 1); every random choice in this package takes one. */
+export type Rng = () => number;
+
+/**
+ * Seeded mulberry32 generator: 32 bits of state is plenty for shuffles and initialisation, and
+ * being seedable is what makes training and sampling reproducible (Math.random is not).
+ */
+export function createRng(seed: number): Rng {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates shuffle in place, driven by `rng`; returns the same array. */
+export function shuffleInPlace<T extends { length: number; [i: number]: unknown }>(items: T, rng: Rng): T {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const tmp = items[i];
+    items[i] = items[j];
+    items[j] = tmp;
+  }
+  return items;
+}
+
+/** 0, 1, ..., n-1 in a seeded random order. */
+export function permutation(n: number, rng: Rng): Uint32Array {
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  return shuffleInPlace(order, rng);
+}
+
+/** A standard normal draw (Box-Muller), for weight initialisation. */
+export function normal(rng: Rng): number {
+  const u = 1 - rng(); // in (0, 1], so log(u) is finite
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}

@@ -1,0 +1,36 @@
+import { predictProba } from './predict';
+import { createRng, permutation } from './rng';
+import { deserializeModel, serializeModel } from './serialize';
+import { loadSplit } from './test-data';
+import { trainClassifier } from './train';
+
+const trec = loadSplit('trec', 'train');
+const idx = Array.from(permutation(trec.texts.length, createRng(2)).subarray(0, 300));
+const texts = idx.map((i) => trec.texts[i]);
+const y = idx.map((i) => trec.y[i]);
+
+describe.each([0, 8])('serializeModel / deserializeModel (hidden %i)', (hidden) => {
+  it('round-trips every weight and prediction', async () => {
+    const model = await trainClassifier(texts, y, 6, { seed: 1, hidden, epochs: 2, minSteps: 0 });
+    const bytes = serializeModel(model);
+    // Only seen buckets are stored: far below buckets x dim x 4 bytes.
+    expect(bytes.length).toBeLessThan((model.featureConfig.buckets * model.dim * 4) / 4);
+    const back = deserializeModel(bytes);
+    expect(back).toEqual(model);
+    const probe = ['What is the capital of France ?', 'who wrote hamlet', ''];
+    expect(predictProba(back, probe)).toEqual(predictProba(model, probe));
+    // A copy at an odd offset in a larger buffer reads the same.
+    const shifted = new Uint8Array(bytes.length + 3);
+    shifted.set(bytes, 3);
+    expect(deserializeModel(shifted.subarray(3))).toEqual(model);
+  });
+});
+
+describe('deserializeModel', () => {
+  it('rejects bytes that are not a whole model', async () => {
+    const model = await trainClassifier(texts.slice(0, 30), y.slice(0, 30), 6, { seed: 1, minSteps: 5 });
+    const bytes = serializeModel(model);
+    expect(() => deserializeModel(new Uint8Array([1, 2, 3]))).toThrow('not an Alder model');
+    expect(() => deserializeModel(bytes.subarray(0, bytes.length - 4))).toThrow(/bytes/);
+  });
+});

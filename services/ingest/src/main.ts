@@ -1,0 +1,4 @@
+import { runHttpService } from '@alder/http';
+import { createIngestHandlers } from './index';
+
+runHttpService('ingest', createIngestHandlers);

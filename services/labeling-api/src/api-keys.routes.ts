@@ -1,0 +1,40 @@
+import { withTransaction } from '@alder/db';
+import { createApiKey, problems, type HandlerDeps, type HandlerMap, type StoredApiKey } from '@alder/http';
+import type { Schemas } from '@alder/api-types';
+import { listApiKeys, revokeApiKey } from './api-keys.repository';
+import { iso } from './serialize';
+
+function toApiKey(row: StoredApiKey): Schemas['ApiKey'] {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Schemas['ApiKeyRole'],
+    key_prefix: row.key_prefix,
+    created_at: row.created_at.toISOString(),
+    last_used_at: iso(row.last_used_at),
+    revoked_at: iso(row.revoked_at),
+  };
+}
+
+/** API keys: the plain key is returned by create only; the database keeps its hash. */
+export function apiKeyHandlers({ pool }: HandlerDeps): HandlerMap {
+  return {
+    createApiKey: async (request, reply) => {
+      const created = await createApiKey(pool, { name: request.body.name, role: request.body.role ?? 'admin' });
+      request.log.info({ keyId: created.id, role: created.role, by: request.apiKey?.id }, 'API key created');
+      reply.code(201);
+      return { ...toApiKey(created), key: created.key };
+    },
+
+    listApiKeys: async () => ({ data: (await listApiKeys(pool)).map(toApiKey) }),
+
+    revokeApiKey: async (request, reply) => {
+      const keyId = request.params.key_id;
+      const outcome = await withTransaction(pool, (client) => revokeApiKey(client, keyId));
+      if (outcome === 'missing') throw problems.notFound(`No API key ${keyId}.`);
+      if (outcome === 'last-admin') throw problems.conflict('last-admin-key', 'This is the last active admin key; create another admin key first.');
+      if (outcome === 'revoked') request.log.info({ keyId, by: request.apiKey?.id }, 'API key revoked');
+      return reply.code(204).send();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import type { HandlerDeps, HandlerMap } from '@alder/http';
+import { apiKeyHandlers } from './api-keys.routes';
+import { modelHandlers } from './models.routes';
+import { progressHandlers } from './progress.routes';
+import { projectHandlers } from './projects.routes';
+import { taskHandlers } from './tasks.routes';
+
+/** The labeling API's operations, keyed by operationId, for `buildHttpApp`. */
+export function createLabelingHandlers(deps: HandlerDeps): HandlerMap {
+  return {
+    ...projectHandlers(deps),
+    ...taskHandlers(deps),
+    ...progressHandlers(deps),
+    ...modelHandlers(deps),
+    ...apiKeyHandlers(deps),
+  };
+}

@@ -1,0 +1,47 @@
+import type { Schemas } from '@alder/api-types';
+import type { ProjectRow } from './projects.repository';
+
+export function toProject(row: ProjectRow): Schemas['Project'] {
+  return { ...row, strategy: row.strategy as Schemas['Strategy'], created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+}
+
+/** float4 values read back as doubles (0.8999999761...): six decimals are all they hold. */
+export function round(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 1e6) / 1e6;
+}
+
+/** A ranking entry's probabilities, stored in the model's label order, as `{ label: p }`. */
+export function probabilitiesByLabel(labels: readonly string[] | null, probs: readonly number[] | null): Record<string, number> | null {
+  if (!labels || !probs || labels.length !== probs.length) return null;
+  return Object.fromEntries(labels.map((label, i) => [label, round(probs[i]!)!]));
+}
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** The trainer's `models.metrics` (camelCase as `evaluate()` returns it, or snake_case) in API shape. */
+export function toMetrics(raw: unknown): Schemas['ModelMetrics'] | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const m = raw as Record<string, unknown>;
+  const perClass = (m.per_class ?? m.perClass) as unknown;
+  return {
+    accuracy: num(m.accuracy),
+    macro_f1: num(m.macro_f1 ?? m.macroF1),
+    per_class: Array.isArray(perClass)
+      ? perClass
+          .filter((c): c is Record<string, unknown> => !!c && typeof c === 'object')
+          .map((c) => ({
+            label: String(c.label ?? ''),
+            precision: num(c.precision) ?? 0,
+            recall: num(c.recall) ?? 0,
+            f1: num(c.f1) ?? 0,
+            support: num(c.support) ?? 0,
+          }))
+      : [],
+  };
+}
+
+export function iso(value: Date | null): string | null {
+  return value ? value.toISOString() : null;
+}

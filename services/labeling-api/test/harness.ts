@@ -1,0 +1,122 @@
+import { loadConfig, type Config } from '@alder/config';
+import { createLogger } from '@alder/logger';
+import type { Pool } from '@alder/db';
+import { createRedis } from '@alder/queues';
+import { buildHttpApp, createApiKey, type HttpApp } from '@alder/http';
+import { testClient, type TestRequest, type TestResponse } from '@alder/http/testing';
+import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
+import { createLabelingHandlers } from '../src/index';
+
+export interface Harness {
+  db: TestDatabase;
+  app: HttpApp;
+  adminKey: string;
+  /** A request with the admin key unless `headers` says otherwise. */
+  http(request: TestRequest): Promise<TestResponse>;
+  close(): Promise<void>;
+}
+
+/** The labeling API on a fresh database, with an admin key. */
+export async function startHarness(overrides: Partial<Config> = {}): Promise<Harness> {
+  const db = await createTestDatabase();
+  const redis = createTestRedis();
+  const producer = createRedis(redis.url, 'producer');
+  const config = { ...loadConfig({}), ...overrides };
+  const log = createLogger({ level: 'silent' });
+  const app = await buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers: createLabelingHandlers({ config, pool: db.pool, log }) });
+  const client = await testClient(app);
+  const { key } = await createApiKey(db.pool, { name: 'test admin', role: 'admin' });
+  return {
+    db,
+    app,
+    adminKey: key,
+    http: (request) => client({ ...request, headers: request.headers ?? { authorization: `Bearer ${key}` } }),
+    async close() {
+      await app.close();
+      producer.disconnect();
+      await redis.cleanup();
+      await db.drop();
+    },
+  };
+}
+
+export async function createProject(h: Harness, body: Record<string, unknown> = {}): Promise<string> {
+  const res = await h.http({ method: 'POST', url: '/v1/projects', payload: { name: 'test', labels: ['pos', 'neg'], ...body } });
+  if (res.statusCode !== 201) throw new Error(`createProject: ${res.statusCode} ${res.body}`);
+  return res.json().id;
+}
+
+/** Unlabeled items (as ingest would write them), oldest first; returns their ids. */
+export async function insertItems(pool: Pool, projectId: string, count: number, split: 'pool' | 'test' = 'pool', prefix = 'i'): Promise<number[]> {
+  const { rows } = await pool.query(
+    `INSERT INTO items (project_id, external_id, text, split, content_hash)
+     SELECT $1, $4 || n, 'text of ' || $4 || n, $3, sha256(convert_to('text of ' || $4 || n, 'UTF8'))
+     FROM generate_series(1, $2) AS n ORDER BY n
+     RETURNING id`,
+    [projectId, count, split, `${prefix}-${split}-`],
+  );
+  return rows.map((r) => Number(r.id));
+}
+
+export async function insertModel(
+  pool: Pool,
+  projectId: string,
+  model: { version: number; status?: string; labels?: string[]; metrics?: unknown; current?: boolean },
+): Promise<number> {
+  const { rows } = await pool.query(
+    `INSERT INTO models (project_id, version, status, request_key, labels, backend, train_count, test_count, metrics, train_ms, finished_at)
+     VALUES ($1, $2, $3, $4, $5, 'cpu', 10 * $2, 5, $6, 120, CASE WHEN $3 = 'training' THEN NULL ELSE now() END)
+     RETURNING id`,
+    [projectId, model.version, model.status ?? 'ready', `test:${projectId}:${model.version}`, model.labels ?? ['pos', 'neg'], model.metrics === undefined ? null : JSON.stringify(model.metrics)],
+  );
+  const id = Number(rows[0].id);
+  if (model.current) await pool.query('UPDATE projects SET current_model_id = $2 WHERE id = $1', [projectId, id]);
+  return id;
+}
+
+export interface Entry {
+  itemId: number;
+  priority: number;
+  score?: number | null;
+  probs?: number[] | null;
+  rationale?: string;
+}
+
+/** A ready ranking made current, as sampling would write it. */
+export async function insertRanking(pool: Pool, projectId: string, modelId: number | null, strategy: string, entries: Entry[]): Promise<number> {
+  const { rows } = await pool.query(
+    `INSERT INTO rankings (project_id, model_id, strategy, request_key, item_count, status, finished_at)
+     VALUES ($1, $2, $3, gen_random_uuid()::text, $4, 'ready', now()) RETURNING id`,
+    [projectId, modelId, strategy, entries.length],
+  );
+  const rankingId = Number(rows[0].id);
+  for (const e of entries) {
+    await pool.query('INSERT INTO ranking_entries (ranking_id, item_id, priority, score, probs, rationale) VALUES ($1, $2, $3, $4, $5, $6)', [
+      rankingId,
+      e.itemId,
+      e.priority,
+      e.score ?? null,
+      e.probs ?? null,
+      e.rationale ?? `entry ${e.itemId}`,
+    ]);
+  }
+  await pool.query('UPDATE projects SET current_ranking_id = $2 WHERE id = $1', [projectId, rankingId]);
+  return rankingId;
+}
+
+/** Row counts of everything a request could write. */
+export async function counts(pool: Pool): Promise<Record<string, number>> {
+  const { rows } = await pool.query(
+    `SELECT (SELECT count(*) FROM annotations)::int AS annotations, (SELECT count(*) FROM outbox)::int AS outbox,
+            (SELECT count(*) FROM items WHERE status = 'labeled')::int AS labeled,
+            (SELECT count(*) FROM items WHERE lease_id IS NOT NULL)::int AS leased,
+            (SELECT count(*) FROM task_leases)::int AS leases,
+            (SELECT coalesce(sum(label_count), 0) FROM projects)::int AS label_count`,
+  );
+  return rows[0];
+}
+
+export async function outboxFor(pool: Pool, projectId: string): Promise<{ queue: string; job_name: string; payload: Record<string, unknown> }[]> {
+  const { rows } = await pool.query(`SELECT queue, job_name, payload FROM outbox WHERE payload->>'projectId' = $1 ORDER BY id`, [projectId]);
+  return rows;
+}

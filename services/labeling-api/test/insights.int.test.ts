@@ -1,0 +1,147 @@
+import { createProject, insertItems, insertModel, insertRanking, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const MISSING = '00000000-0000-4000-8000-000000000000';
+const metrics = (accuracy: number) => ({
+  accuracy,
+  macro_f1: accuracy - 0.05,
+  per_class: [
+    { label: 'pos', precision: 0.8, recall: 0.7, f1: 0.75, support: 10 },
+    { label: 'neg', precision: 0.6, recall: 0.9, f1: 0.72, support: 8 },
+  ],
+});
+
+describe('GET /v1/projects/{project_id}/progress', () => {
+  it('reports counts, the retrain countdown, training, the current model and ranking', async () => {
+    const projectId = await createProject(h, { retrain_every: 5 });
+    const pool = await insertItems(h.db.pool, projectId, 6);
+    await insertItems(h.db.pool, projectId, 3, 'test');
+    await h.db.pool.query(`UPDATE items SET gold_label = 'pos' WHERE project_id = $1 AND split = 'test' AND external_id LIKE '%1'`, [projectId]);
+    const modelId = await insertModel(h.db.pool, projectId, { version: 1, metrics: metrics(0.75), current: true });
+    await insertModel(h.db.pool, projectId, { version: 2, status: 'training' });
+    await insertRanking(h.db.pool, projectId, modelId, 'margin', pool.map((itemId, i) => ({ itemId, priority: i })));
+
+    const leased = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
+    await h.http({ method: 'POST', url: `/v1/tasks/${leased.json().task_id}/annotation`, payload: { annotator: 'a', label: 'pos' } });
+    await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
+
+    const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/progress` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({
+      project_id: projectId,
+      items: { total: 9, pool: 6, test: 3, test_labeled: 1, labeled: 1, unlabeled: 5, leased: 1 },
+      annotations: { total: 1, from_annotators: 1, imported: 0 },
+      label_count: 1,
+      retrain_every: 5,
+      labels_until_retrain: 4,
+      training: { in_progress: true, version: 2, started_at: expect.any(String) },
+      current_model: { version: 1, metrics: metrics(0.75), train_count: 10, finished_at: expect.any(String) },
+      ranking: { id: expect.any(Number), strategy: 'margin', model_version: 1, item_count: 6, created_at: expect.any(String) },
+    });
+  });
+
+  it('is empty but complete for a new project; 404 for an unknown one', async () => {
+    const projectId = await createProject(h);
+    const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/progress` });
+    expect(res.json()).toMatchObject({
+      items: { total: 0, pool: 0, test: 0, test_labeled: 0, labeled: 0, unlabeled: 0, leased: 0 },
+      labels_until_retrain: 20,
+      training: { in_progress: false, version: null, started_at: null },
+      current_model: null,
+      ranking: null,
+    });
+    expect((await h.http({ method: 'GET', url: `/v1/projects/${MISSING}/progress` })).statusCode).toBe(404);
+  });
+});
+
+describe('models', () => {
+  it('lists versions oldest first with their metrics (the learning curve)', async () => {
+    const projectId = await createProject(h);
+    await insertModel(h.db.pool, projectId, { version: 1, metrics: metrics(0.6) });
+    await insertModel(h.db.pool, projectId, { version: 2, metrics: metrics(0.7), current: true });
+    // The trainer's metrics may come camelCased (as `evaluate()` returns them).
+    await insertModel(h.db.pool, projectId, { version: 3, status: 'failed', metrics: { accuracy: 0.5, macroF1: 0.4, perClass: [] } });
+    const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/models` });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body).toMatchObject({ total: 3, limit: 100, offset: 0 });
+    expect(body.data.map((m: { version: number; is_current: boolean }) => [m.version, m.is_current])).toEqual([[1, false], [2, true], [3, false]]);
+    expect(body.data[1]).toEqual({
+      version: 2,
+      status: 'ready',
+      is_current: true,
+      labels: ['pos', 'neg'],
+      backend: 'cpu',
+      train_count: 20,
+      test_count: 5,
+      metrics: metrics(0.7),
+      train_ms: 120,
+      error: null,
+      created_at: expect.any(String),
+      finished_at: expect.any(String),
+    });
+    expect(body.data[2].metrics).toEqual({ accuracy: 0.5, macro_f1: 0.4, per_class: [] });
+    const page = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/models?limit=1&offset=1` });
+    expect(page.json().data.map((m: { version: number }) => m.version)).toEqual([2]);
+  });
+
+  it('gets one version; 404 for an unknown version or project', async () => {
+    const projectId = await createProject(h);
+    await insertModel(h.db.pool, projectId, { version: 1 });
+    const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/models/1` });
+    expect(res.json()).toMatchObject({ version: 1, metrics: null, is_current: false });
+    expect((await h.http({ method: 'GET', url: `/v1/projects/${projectId}/models/2` })).statusCode).toBe(404);
+    expect((await h.http({ method: 'GET', url: `/v1/projects/${projectId}/models/abc` })).statusCode).toBe(404);
+    expect((await h.http({ method: 'GET', url: `/v1/projects/${MISSING}/models` })).statusCode).toBe(404);
+  });
+});
+
+describe('GET /v1/projects/{project_id}/ranking', () => {
+  it('pages through the unlabeled queue, highest priority first', async () => {
+    const projectId = await createProject(h);
+    const ids = await insertItems(h.db.pool, projectId, 4);
+    const modelId = await insertModel(h.db.pool, projectId, { version: 1, labels: ['neg', 'pos'], current: true });
+    await h.db.pool.query(`UPDATE items SET text = repeat('x', 500) WHERE id = $1`, [ids[3]]);
+    await insertRanking(h.db.pool, projectId, modelId, 'least_confidence', [
+      { itemId: ids[0]!, priority: 0.1, score: 0.1, probs: [0.95, 0.05], rationale: 'sure' },
+      { itemId: ids[1]!, priority: 0.9, score: 0.9, probs: [0.5, 0.5], rationale: 'coin flip' },
+      { itemId: ids[2]!, priority: 0.5, score: 0.5, probs: [0.25, 0.75], rationale: 'unsure' },
+      { itemId: ids[3]!, priority: 0.7, score: 0.7, probs: [0.35, 0.65], rationale: 'long text' },
+    ]);
+    await h.db.pool.query(`UPDATE items SET status = 'labeled' WHERE id = $1`, [ids[2]]);
+    await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
+
+    const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/ranking?limit=2` });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.ranking).toEqual({ id: expect.any(Number), strategy: 'least_confidence', model_version: 1, item_count: 4, created_at: expect.any(String) });
+    expect(body).toMatchObject({ total: 3, limit: 2, offset: 0 });
+    expect(body.data[0]).toEqual({
+      position: 1,
+      item: { id: ids[1], external_id: 'i-pool-2', text_excerpt: 'text of i-pool-2' },
+      priority: 0.9,
+      score: 0.9,
+      probabilities: { neg: 0.5, pos: 0.5 },
+      rationale: 'coin flip',
+      leased: true,
+    });
+    expect(body.data[1]).toMatchObject({ position: 2, item: { id: ids[3] }, leased: false });
+    expect(body.data[1].item.text_excerpt).toHaveLength(200);
+    const rest = (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/ranking?limit=2&offset=2` })).json();
+    expect(rest.data.map((e: { position: number; item: { id: number } }) => [e.position, e.item.id])).toEqual([[3, ids[0]]]);
+  });
+
+  it('is null before the first ranking; 404 for an unknown project', async () => {
+    const projectId = await createProject(h);
+    const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/ranking` });
+    expect(res.json()).toEqual({ ranking: null, data: [], total: 0, limit: 50, offset: 0 });
+    expect((await h.http({ method: 'GET', url: `/v1/projects/${MISSING}/ranking` })).statusCode).toBe(404);
+  });
+});

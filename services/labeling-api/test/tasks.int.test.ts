@@ -1,0 +1,249 @@
+import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const MISSING = '00000000-0000-4000-8000-000000000000';
+const next = (projectId: string, annotator: string) => h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator } });
+const submit = (taskId: string, body: Record<string, unknown>) => h.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: body });
+const expire = (taskId: string) => h.db.pool.query(`UPDATE items SET lease_expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
+
+describe('POST /v1/projects/{project_id}/tasks/next', () => {
+  it('leases the highest-priority item of the current ranking, with what the model thinks', async () => {
+    const projectId = await createProject(h, { lease_seconds: 300 });
+    const [a, b, c] = await insertItems(h.db.pool, projectId, 3);
+    const modelId = await insertModel(h.db.pool, projectId, { version: 2, labels: ['neg', 'pos'], current: true });
+    await insertRanking(h.db.pool, projectId, modelId, 'margin', [
+      { itemId: a!, priority: 0.2, score: 0.2, probs: [0.1, 0.9], rationale: 'confident' },
+      { itemId: b!, priority: 0.9, score: 0.9, probs: [0.45, 0.55], rationale: 'margin 0.10 between pos and neg' },
+      { itemId: c!, priority: 0.5, score: 0.5, probs: [0.3, 0.7], rationale: 'middling' },
+    ]);
+    const before = Date.now();
+    const res = await next(projectId, 'alice');
+    expect(res.statusCode).toBe(200);
+    const task = res.json();
+    expect(task).toEqual({
+      task_id: expect.any(String),
+      project_id: projectId,
+      item: { id: b, external_id: 'i-pool-2', text: 'text of i-pool-2', meta: {} },
+      expires_at: expect.any(String),
+      selection: { model_version: 2, strategy: 'margin', score: 0.9, probabilities: { neg: 0.45, pos: 0.55 }, rationale: 'margin 0.10 between pos and neg' },
+    });
+    const expiresIn = Date.parse(task.expires_at) - before;
+    expect(expiresIn).toBeGreaterThan(290_000);
+    expect(expiresIn).toBeLessThan(310_000);
+    const { rows } = await h.db.pool.query('SELECT leased_by, lease_id, lease_ranking_id FROM items WHERE id = $1', [b]);
+    expect(rows[0]).toMatchObject({ leased_by: 'alice', lease_id: task.task_id });
+    expect((await next(projectId, 'bob')).json().item.id).toBe(c);
+    expect((await next(projectId, 'carol')).json().item.id).toBe(a);
+    expect((await next(projectId, 'dave')).statusCode).toBe(204);
+  });
+
+  it('falls back to the oldest unranked item, and serves the cold start without probabilities', async () => {
+    const projectId = await createProject(h);
+    const [first, second, third] = await insertItems(h.db.pool, projectId, 3);
+    const unranked = (await next(projectId, 'alice')).json();
+    expect(unranked.item.id).toBe(first);
+    expect(unranked.selection).toEqual({ model_version: null, strategy: 'unranked', score: null, probabilities: null, rationale: expect.stringMatching(/oldest first/) });
+    await insertRanking(h.db.pool, projectId, null, 'cold_start', [{ itemId: third!, priority: 1, rationale: 'cold start: diverse pick 1 of 1' }]);
+    const cold = (await next(projectId, 'alice')).json();
+    expect(cold.item.id).toBe(third);
+    expect(cold.selection).toEqual({ model_version: null, strategy: 'cold_start', score: null, probabilities: null, rationale: 'cold start: diverse pick 1 of 1' });
+    expect((await next(projectId, 'alice')).json().item.id).toBe(second);
+  });
+
+  it('never leases test items or labeled items; 204 when nothing is free; 404 for an unknown project', async () => {
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 2, 'test');
+    const [labeled] = await insertItems(h.db.pool, projectId, 1, 'pool', 'done');
+    await h.db.pool.query(`UPDATE items SET status = 'labeled' WHERE id = $1`, [labeled]);
+    const res = await next(projectId, 'alice');
+    expect(res.statusCode).toBe(204);
+    expect(res.body).toBe('');
+    const missing = await next(MISSING, 'alice');
+    expect(missing.statusCode).toBe(404);
+    expect((await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: {} })).statusCode).toBe(422);
+  });
+
+  it('never gives two concurrent callers the same item', async () => {
+    const projectId = await createProject(h);
+    const ids = await insertItems(h.db.pool, projectId, 12);
+    await insertRanking(h.db.pool, projectId, null, 'cold_start', ids.slice(0, 6).map((itemId, i) => ({ itemId, priority: i })));
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => next(projectId, `annotator-${i}`)));
+    const leased = results.filter((r) => r.statusCode === 200).map((r) => r.json().item.id);
+    expect(leased).toHaveLength(12);
+    expect(new Set(leased).size).toBe(12);
+    expect(results.filter((r) => r.statusCode === 204)).toHaveLength(8);
+    const { rows } = await h.db.pool.query('SELECT count(DISTINCT lease_id)::int AS n FROM items WHERE project_id = $1 AND lease_id IS NOT NULL', [projectId]);
+    expect(rows[0].n).toBe(12);
+  });
+
+  it('returns an item whose lease expired to the pool', async () => {
+    const projectId = await createProject(h);
+    const [only] = await insertItems(h.db.pool, projectId, 1);
+    const first = (await next(projectId, 'alice')).json();
+    expect((await next(projectId, 'bob')).statusCode).toBe(204);
+    await expire(first.task_id);
+    const again = await next(projectId, 'bob');
+    expect(again.statusCode).toBe(200);
+    expect(again.json().item.id).toBe(only);
+    expect(again.json().task_id).not.toBe(first.task_id);
+  });
+});
+
+describe('POST /v1/tasks/{task_id}/annotation', () => {
+  it('stores the label with its provenance, ends the lease and counts the label', async () => {
+    const projectId = await createProject(h);
+    const [item] = await insertItems(h.db.pool, projectId, 1);
+    const modelId = await insertModel(h.db.pool, projectId, { version: 1, current: true });
+    await insertRanking(h.db.pool, projectId, modelId, 'entropy', [{ itemId: item!, priority: 0.7, score: 0.7, probs: [0.6, 0.4] }]);
+    const task = (await next(projectId, 'alice')).json();
+    // A newer ranking replacing the one the task came from must not change its provenance.
+    await insertRanking(h.db.pool, projectId, modelId, 'margin', []);
+
+    const res = await submit(task.task_id, { annotator: 'alice', label: 'neg', rationale: 'sarcasm', time_spent_ms: 4200 });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual({
+      id: expect.any(Number),
+      task_id: task.task_id,
+      project_id: projectId,
+      item_id: item,
+      external_id: 'i-pool-1',
+      label: 'neg',
+      rationale: 'sarcasm',
+      time_spent_ms: 4200,
+      annotator: 'alice',
+      source: 'annotator',
+      selection: { model_version: 1, strategy: 'entropy', score: 0.7 },
+      created_at: expect.any(String),
+    });
+    const annotation = await h.db.pool.query('SELECT * FROM annotations WHERE id = $1', [res.json().id]);
+    expect(annotation.rows[0]).toMatchObject({
+      project_id: projectId,
+      item_id: item,
+      label: 'neg',
+      source: 'annotator',
+      lease_id: task.task_id,
+      api_key_id: expect.any(String),
+      model_id: modelId,
+      selection_strategy: 'entropy',
+    });
+    expect(annotation.rows[0].selection_score).toBeCloseTo(0.7, 5);
+    const row = await h.db.pool.query('SELECT status, lease_id, leased_by, lease_expires_at FROM items WHERE id = $1', [item]);
+    expect(row.rows[0]).toEqual({ status: 'labeled', lease_id: null, leased_by: null, lease_expires_at: null });
+    const project = await h.db.pool.query('SELECT label_count FROM projects WHERE id = $1', [projectId]);
+    expect(project.rows[0].label_count).toBe(1);
+  });
+
+  it('409 for a second submit of the same task, and nothing more is written', async () => {
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 1);
+    const task = (await next(projectId, 'alice')).json();
+    expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).statusCode).toBe(201);
+    const before = await counts(h.db.pool);
+    const again = await submit(task.task_id, { annotator: 'alice', label: 'neg' });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().type).toBe('https://alder.dev/problems/already-annotated');
+    expect(await counts(h.db.pool)).toEqual(before);
+  });
+
+  it('409 for an expired lease, also once someone else holds the item; nothing written', async () => {
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 1);
+    const task = (await next(projectId, 'alice')).json();
+    await expire(task.task_id);
+    const before = await counts(h.db.pool);
+    const late = await submit(task.task_id, { annotator: 'alice', label: 'pos' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().type).toBe('https://alder.dev/problems/lease-expired');
+    expect(await counts(h.db.pool)).toEqual(before);
+    const bobs = (await next(projectId, 'bob')).json();
+    expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).json().type).toBe('https://alder.dev/problems/lease-expired');
+    expect((await submit(bobs.task_id, { annotator: 'bob', label: 'pos' })).statusCode).toBe(201);
+  });
+
+  it('403 when the annotator is not the lease holder; nothing written', async () => {
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 1);
+    const task = (await next(projectId, 'alice')).json();
+    const before = await counts(h.db.pool);
+    const res = await submit(task.task_id, { annotator: 'mallory', label: 'pos' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().type).toBe('https://alder.dev/problems/forbidden');
+    expect(await counts(h.db.pool)).toEqual(before);
+  });
+
+  it('422 for a label the project does not have; nothing written and the lease stays', async () => {
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 1);
+    const task = (await next(projectId, 'alice')).json();
+    const before = await counts(h.db.pool);
+    const res = await submit(task.task_id, { annotator: 'alice', label: 'maybe' });
+    expect(res.statusCode).toBe(422);
+    expect(res.json().errors).toEqual([{ path: 'body/label', message: 'must be one of: pos, neg' }]);
+    expect(await counts(h.db.pool)).toEqual(before);
+    expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).statusCode).toBe(201);
+  });
+
+  it('404 for an unknown or malformed task id; 422 for a bad body', async () => {
+    expect((await submit(MISSING, { annotator: 'alice', label: 'pos' })).statusCode).toBe(404);
+    expect((await submit('not-a-uuid', { annotator: 'alice', label: 'pos' })).statusCode).toBe(404);
+    expect((await submit(MISSING, { annotator: 'alice', label: 'pos', time_spent_ms: -1 })).statusCode).toBe(422);
+    expect((await submit(MISSING, { label: 'pos' })).statusCode).toBe(422);
+  });
+
+  it('enqueues exactly one train-model when the labels reach retrain_every', async () => {
+    const projectId = await createProject(h, { retrain_every: 3 });
+    await insertItems(h.db.pool, projectId, 5);
+    const trainings = async () => (await outboxFor(h.db.pool, projectId)).filter((j) => j.queue === 'training');
+    for (let n = 1; n <= 5; n++) {
+      const task = (await next(projectId, 'alice')).json();
+      expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).statusCode).toBe(201);
+      expect(await trainings()).toHaveLength(n >= 3 ? 1 : 0);
+    }
+    expect(await trainings()).toEqual([{ queue: 'training', job_name: 'train-model', payload: { projectId, reason: 'labels' } }]);
+    const { rows } = await h.db.pool.query('SELECT label_count, train_requested_at_count FROM projects WHERE id = $1', [projectId]);
+    expect(rows[0]).toEqual({ label_count: 5, train_requested_at_count: 3 });
+  });
+
+  it('accepts concurrent submits of one task exactly once', async () => {
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 1);
+    const task = (await next(projectId, 'alice')).json();
+    const results = await Promise.all(Array.from({ length: 5 }, () => submit(task.task_id, { annotator: 'alice', label: 'pos' })));
+    expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
+    const { rows } = await h.db.pool.query('SELECT count(*)::int AS n FROM annotations WHERE lease_id = $1', [task.task_id]);
+    expect(rows[0].n).toBe(1);
+  });
+});
+
+describe('DELETE /v1/tasks/{task_id}', () => {
+  it('frees the item at once; a later submit is a 409', async () => {
+    const projectId = await createProject(h);
+    const [item] = await insertItems(h.db.pool, projectId, 1);
+    const task = (await next(projectId, 'alice')).json();
+    expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}?annotator=mallory` })).statusCode).toBe(403);
+    expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}?annotator=alice` })).statusCode).toBe(204);
+    expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}` })).statusCode).toBe(204);
+    const late = await submit(task.task_id, { annotator: 'alice', label: 'pos' });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().type).toBe('https://alder.dev/problems/lease-released');
+    expect((await next(projectId, 'bob')).json().item.id).toBe(item);
+  });
+
+  it('409 for an annotated task; 404 for an unknown one', async () => {
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 1);
+    const task = (await next(projectId, 'alice')).json();
+    await submit(task.task_id, { annotator: 'alice', label: 'pos' });
+    const res = await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}` });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().type).toBe('https://alder.dev/problems/already-annotated');
+    expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${MISSING}` })).statusCode).toBe(404);
+  });
+});

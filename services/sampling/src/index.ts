@@ -1,0 +1,12 @@
+export { startSampling, type Sampling, type SamplingDeps } from './sampling.worker';
+export {
+  processRankPool,
+  resolveStrategy,
+  COLD_START_STRATEGY,
+  FALLBACK_STRATEGY,
+  type RankPoolDeps,
+  type RankPoolPayload,
+  type RankPoolResult,
+} from './rank-pool.processor';
+export { RANK_CHUNK, COLD_START_CAP, COLD_START_HEAD } from './rankers';
+export { RANKINGS_KEPT, ABANDONED_BUILD_MINUTES } from './ranking.repository';

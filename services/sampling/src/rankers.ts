@@ -1,0 +1,101 @@
+import type { PoolClient } from '@alder/db';
+import {
+  coldStartOrder,
+  createRng,
+  deserializeModel,
+  predictProba,
+  rationale,
+  scorePool,
+  type StrategyName,
+} from '@alder/learning';
+import { recentUnlabeled, unlabeledPage } from './pool-items.repository';
+import { copyEntries, type RankingEntry } from './ranking-entries.copy';
+import type { StoredModel } from './ranking.repository';
+
+/** Items scored, and written with one COPY, per chunk; the worker yields between chunks. */
+export const RANK_CHUNK = 5_000;
+/**
+ * The cold start orders at most this many unlabeled pool items, the most recent ones: the
+ * diversity cover is quadratic-ish, and the API serves unranked items (oldest first) anyway.
+ */
+export const COLD_START_CAP = 20_000;
+/**
+ * The cold-start order opens with its most diverse picks (one representative per cluster of the
+ * pool); this many leading positions are labelled "diverse pick i of n" for annotators, the rest
+ * "representative of the pool". It only words the rationale: the order is the learning package's.
+ */
+export const COLD_START_HEAD = 50;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A stable 32-bit seed from a string (FNV-1a), so re-running a job ranks the same way. */
+export function seedOf(value: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < value.length; i++) {
+    hash ^= value.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * Scores the whole unlabeled pool with `model`, chunk by chunk in id order (keyset pagination),
+ * and writes one entry per item: priority = uncertainty score, probabilities in the model's
+ * label order, and the strategy's rationale. Returns the number of entries.
+ */
+export async function rankWithModel(
+  client: PoolClient,
+  input: { projectId: string; rankingId: number; stored: StoredModel; strategy: StrategyName; seed: number },
+): Promise<number> {
+  const { projectId, rankingId, stored, strategy } = input;
+  const model = deserializeModel(new Uint8Array(stored.params.buffer, stored.params.byteOffset, stored.params.byteLength));
+  const k = model.numClasses;
+  if (k !== stored.labels.length) throw new Error(`model ${stored.id} has ${k} outputs but ${stored.labels.length} labels`);
+  // The random strategy draws from one seeded stream across chunks.
+  const rng = createRng(input.seed);
+  let afterId = 0;
+  let count = 0;
+  for (;;) {
+    const page = await unlabeledPage(client, projectId, afterId, RANK_CHUNK);
+    if (!page.length) break;
+    const probs = predictProba(model, page.map((item) => item.text));
+    const scores = scorePool(strategy, probs, k, rng);
+    const entries: RankingEntry[] = page.map((item, i) => {
+      const row = probs.subarray(i * k, (i + 1) * k);
+      return { itemId: item.id, priority: scores[i]!, score: scores[i]!, probs: row, rationale: rationale(strategy, row, stored.labels) };
+    });
+    await copyEntries(client, rankingId, entries);
+    count += page.length;
+    afterId = page[page.length - 1]!.id;
+    if (page.length < RANK_CHUNK) break;
+    await yieldToEventLoop();
+  }
+  return count;
+}
+
+/**
+ * Ranks without a model: the learning package's diversity cold start over the COLD_START_CAP
+ * most recent unlabeled pool items. Priority falls with position; score and probs are NULL.
+ */
+export async function rankColdStart(client: PoolClient, input: { projectId: string; rankingId: number; seed: number }): Promise<number> {
+  const items = await recentUnlabeled(client, input.projectId, COLD_START_CAP);
+  if (!items.length) return 0;
+  const headSize = Math.min(items.length, COLD_START_HEAD);
+  const order = coldStartOrder(items.map((item) => item.text), { seed: input.seed });
+  const n = order.length;
+  for (let start = 0; start < n; start += RANK_CHUNK) {
+    const entries: RankingEntry[] = [];
+    for (let position = start; position < Math.min(n, start + RANK_CHUNK); position++) {
+      entries.push({
+        itemId: items[order[position]!]!.id,
+        priority: n - position,
+        score: null,
+        probs: null,
+        rationale: position < headSize ? `cold start: diverse pick ${position + 1} of ${headSize}` : 'cold start: representative of the pool',
+      });
+    }
+    await copyEntries(client, input.rankingId, entries);
+    await yieldToEventLoop();
+  }
+  return n;
+}

@@ -1,0 +1,11 @@
+import { encodeEntries } from './ranking-entries.copy';
+
+describe('encodeEntries', () => {
+  it('writes COPY text rows with NULLs, real[] literals and escaped text', () => {
+    const text = encodeEntries(7, [
+      { itemId: 1, priority: 0.5, score: 0.5, probs: Float32Array.from([0.25, 0.75]), rationale: 'torn between a\tb and c\\d\nnext' },
+      { itemId: 2, priority: 3, score: null, probs: null, rationale: 'cold start' },
+    ]);
+    expect(text).toBe('7\t1\t0.5\t0.5\t{0.25,0.75}\ttorn between a\\tb and c\\\\d\\nnext\n7\t2\t3\t\\N\t\\N\tcold start\n');
+  });
+});

@@ -1,0 +1,220 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { withTransaction } from '@alder/db';
+import { rationale } from '@alder/learning';
+import { createLogger } from '@alder/logger';
+import { createRedis, type JobContext } from '@alder/queues';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
+import { COLD_START_HEAD, processRankPool, RANKINGS_KEPT, startSampling } from '../src/index';
+import { createRanking, publishRanking } from '../src/ranking.repository';
+import { seedProject, storeTrainedModel, trec, TREC_LABELS } from './fixtures';
+
+let db: TestDatabase;
+let redis: TestRedis;
+const log = createLogger({ level: 'silent' });
+let jobs = 0;
+const context = (jobKey = `sampling:test-${++jobs}`): Pick<JobContext, 'jobKey' | 'log'> => ({ jobKey, log });
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+});
+afterAll(async () => {
+  await redis.cleanup();
+  await db.drop();
+});
+
+interface Entry {
+  item_id: number;
+  priority: number;
+  score: number | null;
+  probs: number[] | null;
+  rationale: string;
+}
+
+async function entries(rankingId: number): Promise<Entry[]> {
+  const { rows } = await db.pool.query<Entry>(
+    'SELECT item_id, priority, score, probs, rationale FROM ranking_entries WHERE ranking_id = $1 ORDER BY priority DESC, item_id',
+    [rankingId],
+  );
+  return rows;
+}
+
+async function rankings(projectId: string) {
+  const { rows } = await db.pool.query<{ id: number; status: string; model_id: number | null; strategy: string; item_count: number; request_key: string }>(
+    'SELECT id, status, model_id, strategy, item_count, request_key FROM rankings WHERE project_id = $1 ORDER BY id',
+    [projectId],
+  );
+  return rows;
+}
+
+async function currentRanking(projectId: string): Promise<number | null> {
+  const { rows } = await db.pool.query('SELECT current_ranking_id FROM projects WHERE id = $1', [projectId]);
+  return rows[0].current_ranking_id;
+}
+
+describe('rank-pool with a model', () => {
+  it('scores every unlabeled pool item, and nothing else, then makes the ranking current', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 400, labeled: 100, testSize: 50 });
+    const modelId = await storeTrainedModel(db.pool, seeded.projectId);
+    const ctx = context();
+    const result = await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId, reason: 'model-trained' }, ctx);
+    expect(result).toMatchObject({ modelId, strategy: 'margin', itemCount: 300 });
+    const rankingId = (result as { rankingId: number }).rankingId;
+
+    const rows = await entries(rankingId);
+    const unlabeled = seeded.poolIds.slice(100);
+    expect(rows.map((r) => r.item_id).sort((a, b) => a - b)).toEqual(unlabeled);
+    for (const row of rows) {
+      expect(row.probs).toHaveLength(6);
+      expect(row.probs!.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 4);
+      expect(row.score).not.toBeNull();
+      expect(row.score!).toBeGreaterThanOrEqual(0);
+      expect(row.score!).toBeLessThanOrEqual(1);
+      expect(row.priority).toBe(row.score);
+      // probs round-trip as float4, so the learning package's rationale for them is reproduced.
+      expect(row.rationale).toBe(rationale('margin', Float32Array.from(row.probs!), TREC_LABELS));
+    }
+    expect(rows[0]!.score!).toBeGreaterThan(rows[rows.length - 1]!.score!);
+
+    expect(await rankings(seeded.projectId)).toEqual([
+      { id: rankingId, status: 'ready', model_id: modelId, strategy: 'margin', item_count: 300, request_key: ctx.jobKey },
+    ]);
+    expect(await currentRanking(seeded.projectId)).toBe(rankingId);
+    expect((await db.pool.query('SELECT 1 FROM processed_jobs WHERE job_key = $1', [ctx.jobKey])).rowCount).toBe(1);
+
+    // Re-delivery: nothing new.
+    expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, ctx)).toEqual({ skipped: 'done' });
+    expect(await rankings(seeded.projectId)).toHaveLength(1);
+
+    // A job for a model that is no longer current is a no-op.
+    const newer = await storeTrainedModel(db.pool, seeded.projectId, 2);
+    expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context())).toEqual({ skipped: 'stale-model' });
+    expect(await rankings(seeded.projectId)).toHaveLength(1);
+
+    // A job without modelId (new items) ranks with the current model.
+    expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, reason: 'items-ingested' }, context())).toMatchObject({
+      modelId: newer,
+      itemCount: 300,
+    });
+  });
+
+  it('rebuilds a ranking its job left half-built', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 150, labeled: 60, testSize: 0, offset: 1000 });
+    const modelId = await storeTrainedModel(db.pool, seeded.projectId);
+    const ctx = context();
+    const leftover = await createRanking(db.pool, { projectId: seeded.projectId, modelId, strategy: 'margin', requestKey: ctx.jobKey });
+    await db.pool.query(`INSERT INTO ranking_entries (ranking_id, item_id, priority, rationale) VALUES ($1, $2, 99, 'half')`, [leftover, seeded.poolIds[100]]);
+
+    const result = await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, ctx);
+    expect(result).toMatchObject({ itemCount: 90 });
+    const rows = await rankings(seeded.projectId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ status: 'ready', item_count: 90, request_key: ctx.jobKey });
+    expect(rows[0]!.id).not.toBe(leftover);
+    expect((await entries(rows[0]!.id)).some((e) => e.rationale === 'half')).toBe(false);
+  });
+
+  it('ranks with the random strategy reproducibly, and falls back to margin for an unknown one', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 120, labeled: 60, testSize: 0, offset: 2000, strategy: 'random' });
+    const modelId = await storeTrainedModel(db.pool, seeded.projectId);
+    const first = (await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context('sampling:random'))) as { rankingId: number; strategy: string };
+    expect(first.strategy).toBe('random');
+    const rows = await entries(first.rankingId);
+    expect(rows.every((r) => r.rationale === rationale('random', Float32Array.from(r.probs!), TREC_LABELS))).toBe(true);
+    // Seeded by the job key: a job that runs again draws the same scores.
+    const again = await withTransaction(db.pool, async (tx) => {
+      await tx.query('DELETE FROM processed_jobs WHERE job_key = $1', ['sampling:random']);
+      await tx.query('UPDATE projects SET current_ranking_id = NULL WHERE id = $1', [seeded.projectId]);
+      await tx.query('DELETE FROM rankings WHERE id = $1', [first.rankingId]);
+    }).then(() => processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context('sampling:random')));
+    const againRows = await entries((again as { rankingId: number }).rankingId);
+    expect(againRows.map((r) => [r.item_id, r.score])).toEqual(rows.map((r) => [r.item_id, r.score]));
+
+    await db.pool.query(`UPDATE projects SET strategy = 'bald' WHERE id = $1`, [seeded.projectId]);
+    const second = (await processRankPool({ pool: db.pool }, { projectId: seeded.projectId }, context())) as { strategy: string };
+    expect(second.strategy).toBe('margin');
+  });
+
+  it('keeps the last rankings only', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 80, labeled: 40, testSize: 0, offset: 2500 });
+    await storeTrainedModel(db.pool, seeded.projectId);
+    for (let i = 0; i < RANKINGS_KEPT + 2; i++) await processRankPool({ pool: db.pool }, { projectId: seeded.projectId }, context());
+    const rows = await rankings(seeded.projectId);
+    expect(rows).toHaveLength(RANKINGS_KEPT);
+    expect(rows[rows.length - 1]!.id).toBe(await currentRanking(seeded.projectId));
+  });
+});
+
+describe('publishing a ranking', () => {
+  it('never replaces the ranking of a newer model or a newer ranking', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 40, labeled: 20, testSize: 0, offset: 3000 });
+    const oldModel = await storeTrainedModel(db.pool, seeded.projectId, 1);
+    const stale = await createRanking(db.pool, { projectId: seeded.projectId, modelId: oldModel, strategy: 'margin', requestKey: 'k-stale' });
+    const newer = await storeTrainedModel(db.pool, seeded.projectId, 2);
+    // A model trained while the ranking was being built: the old ranking is dropped.
+    expect(
+      await withTransaction(db.pool, (tx) => publishRanking(tx, { projectId: seeded.projectId, rankingId: stale, modelId: oldModel, itemCount: 0, jobKey: 'k-stale' })),
+    ).toBe('model-changed');
+    expect(await currentRanking(seeded.projectId)).toBeNull();
+    expect(await rankings(seeded.projectId)).toEqual([]);
+
+    const early = await createRanking(db.pool, { projectId: seeded.projectId, modelId: newer, strategy: 'margin', requestKey: 'k-early' });
+    const late = await createRanking(db.pool, { projectId: seeded.projectId, modelId: newer, strategy: 'margin', requestKey: 'k-late' });
+    const publish = (rankingId: number, jobKey: string) =>
+      withTransaction(db.pool, (tx) => publishRanking(tx, { projectId: seeded.projectId, rankingId, modelId: newer, itemCount: 0, jobKey }));
+    expect(await publish(late, 'k-late')).toBe('published');
+    expect(await publish(early, 'k-early')).toBe('newer-ranking');
+    expect(await currentRanking(seeded.projectId)).toBe(late);
+  });
+});
+
+describe('rank-pool cold start', () => {
+  it('orders the pool for diversity, not in file order, with no scores', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 300, labeled: 0, testSize: 30, offset: 3500 });
+    const result = await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, reason: 'items-ingested' }, context());
+    expect(result).toMatchObject({ modelId: null, strategy: 'cold_start', itemCount: 300 });
+    const rankingId = (result as { rankingId: number }).rankingId;
+    const rows = await entries(rankingId);
+    const order = rows.map((r) => r.item_id);
+    expect([...order].sort((a, b) => a - b)).toEqual(seeded.poolIds);
+    expect(order).not.toEqual(seeded.poolIds);
+    expect(order.slice(0, 10)).not.toEqual(seeded.poolIds.slice(0, 10));
+    expect(rows.every((r) => r.score === null && r.probs === null)).toBe(true);
+    expect(rows.map((r) => r.priority)).toEqual(Array.from({ length: 300 }, (_, i) => 300 - i));
+    expect(rows[2]!.rationale).toBe(`cold start: diverse pick 3 of ${COLD_START_HEAD}`);
+    expect(rows[299]!.rationale).toBe('cold start: representative of the pool');
+
+    // The diverse head covers the label space at least as well as the head of the file.
+    const labelOf = new Map(seeded.poolIds.map((id, i) => [id, trec('train')[3500 + i]!.label]));
+    const classes = (ids: number[]) => new Set(ids.map((id) => labelOf.get(id))).size;
+    expect(classes(order.slice(0, 25))).toBeGreaterThanOrEqual(Math.min(5, classes(seeded.poolIds.slice(0, 25))));
+    expect(await currentRanking(seeded.projectId)).toBe(rankingId);
+  });
+});
+
+describe('sampling worker', () => {
+  it('ranks through BullMQ and refuses an invalid payload without retrying', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 50, labeled: 0, testSize: 0, offset: 4000 });
+    const connection = createRedis(redis.url, 'worker');
+    const sampling = await startSampling({ config: { SAMPLING_CONCURRENCY: 2 }, pool: db.pool, connection, prefix: redis.prefix, log });
+    const queue = new Queue('sampling', { connection, prefix: redis.prefix });
+    const eventsConnection = createRedis(redis.url, 'worker');
+    const events = new QueueEvents('sampling', { connection: eventsConnection, prefix: redis.prefix });
+    await events.waitUntilReady();
+    try {
+      const bad = await queue.add('rank-pool', { projectId: seeded.projectId, modelId: 'one' }, { attempts: 3 });
+      await expect(bad.waitUntilFinished(events, 10_000)).rejects.toThrow(/invalid payload/);
+      expect((await queue.getJob(bad.id!))!.attemptsMade).toBe(1);
+
+      const job = await queue.add('rank-pool', { projectId: seeded.projectId, reason: 'items-ingested' }, { jobId: 'ob-7' });
+      expect(await job.waitUntilFinished(events, 30_000)).toMatchObject({ itemCount: 50, modelId: null });
+      expect((await rankings(seeded.projectId)).map((r) => [r.status, r.request_key])).toEqual([['ready', 'sampling:ob-7']]);
+    } finally {
+      await sampling.close();
+      await events.close();
+      await queue.close();
+      eventsConnection.disconnect();
+      connection.disconnect();
+    }
+  });
+});

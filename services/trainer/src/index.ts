@@ -1,0 +1,11 @@
+export { startTrainer, backendPreference, type Trainer, type TrainerDeps } from './trainer.worker';
+export {
+  processTrainModel,
+  TRAIN_SEED,
+  NO_LABELS_ERROR,
+  type TrainModelDeps,
+  type TrainModelPayload,
+  type TrainModelResult,
+  type ModelMetrics,
+} from './train-model.processor';
+export { STALE_TRAINING_MINUTES } from './model.repository';
