@@ -1,0 +1,67 @@
+import { createLogger } from '@alder/logger';
+import { loadConfig } from '@alder/config';
+import { buildHttpApp, createApiKey, type HandlerMap } from '@alder/http';
+import { createRedis } from '@alder/queues';
+import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
+import { createIngestHandlers } from '@alder/ingest';
+import { createLabelingHandlers } from '@alder/labeling-api';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/** Median of a list of numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+export function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export function machine(): string {
+  return `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** Real texts: every shared dataset's train split, cycled to the size asked for. */
+export function texts(count: number): string[] {
+  const all: string[] = [];
+  for (const name of ['mr', 'subj', 'trec', 'sms_spam']) {
+    for (const line of readFileSync(`../../shared/datasets/${name}/train.jsonl`, 'utf8').trim().split('\n')) all.push(JSON.parse(line).text);
+  }
+  return Array.from({ length: count }, (_, i) => all[i % all.length]!);
+}
+
+export interface Stack {
+  db: TestDatabase;
+  base: string;
+  key: string;
+  close(): Promise<void>;
+}
+
+/** A fresh database, the ingest + labeling routes on one in-process HTTP server, and an admin key. */
+export async function startStack(): Promise<Stack> {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(64 * 1024 * 1024) });
+  const log = createLogger({ level: 'silent' });
+  const db = await createTestDatabase();
+  const testRedis = createTestRedis();
+  const redis = createRedis(testRedis.url, 'producer');
+  const deps = { config, pool: db.pool, log };
+  const handlers: HandlerMap = { ...createIngestHandlers(deps), ...createLabelingHandlers(deps) };
+  const app = await buildHttpApp({ config, pool: db.pool, redis, log, handlers });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  const { key } = await createApiKey(db.pool, { name: 'bench' });
+  return {
+    db,
+    base: `http://127.0.0.1:${address.port}`,
+    key,
+    async close() {
+      await app.close();
+      redis.disconnect();
+      await testRedis.cleanup();
+      await db.drop();
+    },
+  };
+}
