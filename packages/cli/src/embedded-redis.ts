@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { RedisMemoryServer } from 'redis-memory-server';
 import type { Logger } from '@alder/logger';
 import type { EmbeddedServer } from './embedded-postgres';
 
@@ -21,6 +20,7 @@ export async function startEmbeddedRedis(dataDir: string, port: number, log: Log
   const dir = resolve(dataDir, 'redis');
   await mkdir(dir, { recursive: true });
   const systemBinary = redisServerOnPath();
+  const { RedisMemoryServer } = await import('redis-memory-server');
   const server = new RedisMemoryServer({
     autoStart: false,
     binary: systemBinary ? { systemBinary } : {},

@@ -5,12 +5,11 @@ import { allQueues, checkEvictionPolicy, createRedis, startOutboxRelay } from '@
 import { buildHttpApp, ensureBootstrapKey } from '@alder/http';
 import { createIngestHandlers } from '@alder/ingest';
 import { createLabelingHandlers } from '@alder/labeling-api';
-import { startTrainer } from '@alder/trainer';
-import { startSampling } from '@alder/sampling';
 import { createShutdown, shutdownOnSignals } from '@alder/runtime';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import { startEmbeddedRedis } from './embedded-redis';
 import { recallAdminKey, rememberAdminKey } from './admin-key';
+import { startServiceThread } from './service-thread';
 
 /**
  * `alder start`: the four services in one process from the same builders, on one port. With no
@@ -42,8 +41,9 @@ export async function startAllInOne(config: Config, log: Logger): Promise<void> 
   await checkEvictionPolicy(workerConnection, (message) => log.warn(message));
 
   const relay = await startOutboxRelay({ pool, connection: workerConnection, prefix: config.QUEUE_PREFIX, queues: allQueues, log: log.child({ module: 'outbox' }), pollMs: config.OUTBOX_POLL_MS });
-  const trainer = await startTrainer({ config, pool, connection: workerConnection, prefix: config.QUEUE_PREFIX, log: log.child({ service: 'trainer' }), backend: config.TF_BACKEND });
-  const sampling = await startSampling({ config, pool, connection: workerConnection, prefix: config.QUEUE_PREFIX, log: log.child({ service: 'sampling' }) });
+  // Training and scoring are CPU-heavy: each runs in a worker thread of its own, off this event loop.
+  const trainer = await startServiceThread({ service: 'trainer', config, databaseUrl, redisUrl });
+  const sampling = await startServiceThread({ service: 'sampling', config, databaseUrl, redisUrl });
 
   const handlers = {
     ...createIngestHandlers({ config, pool, log: log.child({ service: 'ingest' }) }),

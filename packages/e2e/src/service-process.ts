@@ -13,11 +13,16 @@ export interface ServiceProcess {
 
 /** Starts `services/<name>/src/main.ts` as its own Node process, the way `pnpm --filter <name> start` does. */
 export function startService(name: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: `${repoRoot}services/${name}`,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return startNodeProcess(name, ['--import', 'tsx', 'src/main.ts'], `${repoRoot}services/${name}`, env);
+}
+
+/** Starts `alder start`, the all-in-one, from the repository root as `pnpm start` does. */
+export function startAllInOne(env: Record<string, string>): ServiceProcess {
+  return startNodeProcess('alder start', ['packages/cli/bin/alder.js', 'start'], repoRoot, env);
+}
+
+function startNodeProcess(name: string, args: string[], cwd: string, env: Record<string, string>): ServiceProcess {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-200_000);

@@ -45,7 +45,11 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
   };
 }
 
-/** Runs the shutdown on SIGINT and SIGTERM. */
+/**
+ * Runs the shutdown on SIGINT and SIGTERM. The listeners stay registered (`on`, not `once`):
+ * libraries using signal-exit re-raise a signal when they see no other listener, which would
+ * kill the process in the middle of its shutdown. A second signal joins the running shutdown.
+ */
 export function shutdownOnSignals(shutdown: Shutdown): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void shutdown.run(signal));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void shutdown.run(signal));
 }
