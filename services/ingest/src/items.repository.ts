@@ -75,26 +75,3 @@ export async function insertItems(client: PoolClient, projectId: string, apiKeyI
   const row = rows[0]!;
   return { inserted: row.inserted, poolInserted: row.pool_inserted, labelsImported: row.labels_imported };
 }
-
-/**
- * Counts `added` labels and applies the retrain rule: when the labels since the last request
- * reach `retrain_every`, the request point moves to now and `trainDue` is true (the caller
- * enqueues the training in the same transaction).
- */
-export async function recordLabels(db: Queryable, projectId: string, added: number): Promise<{ labelCount: number; trainDue: boolean }> {
-  const { rows } = await db.query<{ label_count: number; train_due: boolean }>(
-    `WITH old AS (
-       SELECT id, label_count + $2 - train_requested_at_count >= retrain_every
-                  AND label_count + $2 > train_requested_at_count AS due
-       FROM projects WHERE id = $1 FOR NO KEY UPDATE
-     )
-     UPDATE projects p
-     SET label_count = p.label_count + $2,
-         train_requested_at_count = CASE WHEN old.due THEN p.label_count + $2 ELSE p.train_requested_at_count END
-     FROM old WHERE p.id = old.id
-     RETURNING p.label_count, old.due AS train_due`,
-    [projectId, added],
-  );
-  const row = rows[0]!;
-  return { labelCount: row.label_count, trainDue: row.train_due };
-}

@@ -1,8 +1,9 @@
 import { withTransaction } from '@alder/db';
-import { enqueue, samplingQueue, trainingQueue } from '@alder/queues';
+import { enqueue, samplingQueue } from '@alder/queues';
 import { HttpProblem, problems, type HandlerDeps, type OperationHandler, type ProblemFieldError } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
-import { insertItems, lockProject, recordLabels, type NewItem } from './items.repository';
+import { recordLabels } from '@alder/store';
+import { insertItems, lockProject, type NewItem } from './items.repository';
 
 const MAX_LISTED_ERRORS = 100;
 
@@ -52,10 +53,7 @@ export function ingestItemsHandler({ config, pool }: HandlerDeps): OperationHand
       }));
       const result = await insertItems(client, projectId, request.apiKey?.id ?? null, rows);
       if (result.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
-      if (result.labelsImported > 0) {
-        const { trainDue } = await recordLabels(client, projectId, result.labelsImported);
-        if (trainDue) await enqueue(client, trainingQueue, 'train-model', { projectId, reason: 'labels' });
-      }
+      if (result.labelsImported > 0) await recordLabels(client, projectId, result.labelsImported);
       request.log.info({ projectId, received: items.length, inserted: result.inserted }, 'items ingested');
       return {
         received: items.length,

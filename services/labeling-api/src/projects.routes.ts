@@ -1,7 +1,7 @@
 import { withTransaction } from '@alder/db';
 import { enqueue, samplingQueue, trainingQueue } from '@alder/queues';
 import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
-import { markTrainingRequested, recordLabels } from './labels.repository';
+import { markTrainingRequested, recordLabels } from '@alder/store';
 import { findProject, insertProject, listProjects, projectHasItems, updateProject } from './projects.repository';
 import { toProject } from './serialize';
 
@@ -49,8 +49,7 @@ export function projectHandlers({ pool }: HandlerDeps): HandlerMap {
           await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'strategy-changed' });
         }
         if (changes.retrain_every && changes.retrain_every !== current.retrain_every) {
-          const { trainDue } = await recordLabels(client, projectId, 0);
-          if (trainDue) await enqueue(client, trainingQueue, 'train-model', { projectId, reason: 'labels' });
+          await recordLabels(client, projectId, 0);
         }
         return toProject(updated);
       });

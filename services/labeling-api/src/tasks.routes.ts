@@ -1,8 +1,7 @@
 import { withTransaction } from '@alder/db';
-import { enqueue, trainingQueue } from '@alder/queues';
 import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
-import { recordLabels } from './labels.repository';
+import { recordLabels } from '@alder/store';
 import { insertAnnotation, leaseNextItem, lockLease, projectExists, releaseLease, type LeaseState } from './tasks.repository';
 import { probabilitiesByLabel, round } from './serialize';
 
@@ -61,8 +60,7 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
           timeSpentMs: body.time_spent_ms ?? null,
           apiKeyId: request.apiKey?.id ?? null,
         });
-        const { trainDue } = await recordLabels(client, lease.project_id, 1);
-        if (trainDue) await enqueue(client, trainingQueue, 'train-model', { projectId: lease.project_id, reason: 'labels' });
+        await recordLabels(client, lease.project_id, 1);
         return { lease, stored };
       });
       const { lease, stored } = annotation;

@@ -1,12 +1,19 @@
 import type { Queryable } from '@alder/db';
+import { enqueue, trainingQueue } from '@alder/queues';
 
 /**
- * Counts `added` labels and applies the retrain rule: when the labels since the last request
- * reach `retrain_every`, the request point moves to now and `trainDue` is true (the caller
- * enqueues the training in the same transaction). `added = 0` only re-checks the rule, e.g.
- * after `retrain_every` was lowered.
+ * Counts `added` labels and applies the retrain rule, inside the caller's transaction: when the
+ * labels since the last request reach `retrain_every`, the request point moves to now and a
+ * `train-model` job goes into the outbox. `added = 0` only re-checks the rule (e.g. after
+ * `retrain_every` was lowered). Ingest (imported labels) and labeling-api (annotations, settings)
+ * both call this, so the rule lives here only.
  */
-export async function recordLabels(db: Queryable, projectId: string, added: number): Promise<{ labelCount: number; trainDue: boolean }> {
+export async function recordLabels(
+  db: Queryable,
+  projectId: string,
+  added: number,
+  reason: 'labels' = 'labels',
+): Promise<{ labelCount: number; trainDue: boolean }> {
   const { rows } = await db.query<{ label_count: number; train_due: boolean }>(
     `WITH old AS (
        SELECT id, label_count + $2 - train_requested_at_count >= retrain_every
@@ -20,7 +27,9 @@ export async function recordLabels(db: Queryable, projectId: string, added: numb
      RETURNING p.label_count, old.due AS train_due`,
     [projectId, added],
   );
-  const row = rows[0]!;
+  const row = rows[0];
+  if (!row) throw new Error(`project ${projectId} does not exist`);
+  if (row.train_due) await enqueue(db, trainingQueue, 'train-model', { projectId, reason });
   return { labelCount: row.label_count, trainDue: row.train_due };
 }
 

@@ -1,0 +1,1 @@
+export { recordLabels, markTrainingRequested } from './labels.repository';
