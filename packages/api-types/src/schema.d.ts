@@ -74,7 +74,7 @@ export interface paths {
          * @description Only the fields sent change. `labels` can not change once the project has items
          *     (sending the same list again is accepted): 409 `labels-locked`. A changed `strategy`
          *     re-ranks the pool; a lower `retrain_every` that the labels so far already reach
-         *     requests a training at once.
+         *     requests a training at once. `label_budget: null` removes the budget.
          */
         patch: operations["updateProject"];
         trace?: never;
@@ -346,6 +346,11 @@ export interface components {
             retrain_every?: number;
             /** @description How long a task stays leased to its annotator (default 600). */
             lease_seconds?: number;
+            /**
+             * @description The most labels the team means to spend; reaching it recommends stopping (see
+             *     `Stopping`). Null or left out: no budget.
+             */
+            label_budget?: number | null;
         };
         ProjectUpdate: {
             name?: string;
@@ -354,6 +359,8 @@ export interface components {
             strategy?: components["schemas"]["Strategy"];
             retrain_every?: number;
             lease_seconds?: number;
+            /** @description A new label budget; null removes it. */
+            label_budget?: number | null;
         };
         Project: {
             /** Format: uuid */
@@ -364,6 +371,8 @@ export interface components {
             strategy: components["schemas"]["Strategy"];
             retrain_every: number;
             lease_seconds: number;
+            /** @description The most labels the team means to spend; null for no budget. */
+            label_budget: number | null;
             /** @description Annotations so far (imported ones included). */
             label_count: number;
             /** Format: date-time */
@@ -498,6 +507,12 @@ export interface components {
             train_count: number;
             test_count: number;
             metrics: components["schemas"]["ModelMetrics"] | null;
+            /**
+             * @description The stopping evidence computed when this version became ready (the label count and
+             *     budget of that moment). Null for versions that are not ready, or trained before
+             *     stopping criteria existed.
+             */
+            stopping: components["schemas"]["ModelStopping"] | null;
             train_ms: number | null;
             error: string | null;
             /** Format: date-time */
@@ -581,6 +596,51 @@ export interface components {
                 finished_at: string | null;
             } | null;
             ranking: components["schemas"]["RankingInfo"] | null;
+            stopping: components["schemas"]["Stopping"];
+        };
+        StoppingCriterion: {
+            /**
+             * @description `stabilizing_predictions` (lowest Cohen's kappa between the stop-set predictions of
+             *     successive models over the window; threshold 0.99), `min_labels` (labels the newest
+             *     model saw), `budget` (labels so far against `label_budget`), `overall_uncertainty`
+             *     (mean normalised entropy of the newest model over the stop set), or
+             *     `classification_change` (fraction of the stop set whose predicted label changed from
+             *     the previous model). New names may be added.
+             * @example stabilizing_predictions
+             */
+            name: string;
+            met: boolean;
+            /** @description Null while it can not be computed (too few models, no stop set). */
+            value: number | null;
+            /** @description Null for `budget` when the project has no budget. */
+            threshold: number | null;
+            /** @description True for the criteria of the rule (any one met recommends stopping); false for evidence only. */
+            decides: boolean;
+            /** @description One line saying what was compared. */
+            detail: string;
+        };
+        /**
+         * @description Whether more labels still pay off. `stop_recommended` is true when predictions have
+         *     stabilized (kappa >= 0.99 between each of the last 3 successive pairs of models on the
+         *     stop set, the oldest of them trained on at least 200 labels) or the label budget is
+         *     reached. The model-based criteria are those of the current model; `budget` is computed
+         *     from the label count and budget of now.
+         */
+        Stopping: {
+            stop_recommended: boolean;
+            criteria: components["schemas"]["StoppingCriterion"][];
+            /** @description The model version whose stop-set predictions were judged; null before the first one. */
+            evaluated_at_model_version: number | null;
+            /** @description Unlabeled pool items every model predicts to compare with its predecessor (0 before the first model). */
+            stop_set_size: number;
+        };
+        ModelStopping: {
+            stop_recommended: boolean;
+            criteria: components["schemas"]["StoppingCriterion"][];
+            /** @description The project's label count when the version became ready. */
+            label_count: number;
+            label_budget: number | null;
+            stop_set_size: number;
         };
         TrainingRequested: {
             /** Format: uuid */
@@ -986,7 +1046,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Counts, training state, the current model and ranking. */
+            /** @description Counts, training state, the current model and ranking, and whether to stop labeling. */
             200: {
                 headers: {
                     [name: string]: unknown;

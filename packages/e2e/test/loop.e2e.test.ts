@@ -153,4 +153,14 @@ it('turns the active-learning loop through four services and beats the majority 
   expect(latest.train_count).toBeGreaterThanOrEqual(RETRAIN_EVERY * (ROUNDS - 1));
   // "A clear margin": at least 20 accuracy points over always answering the majority class.
   expect(latest.metrics.accuracy).toBeGreaterThan(majority + 0.2);
+
+  // Every ready version carries the stopping evidence the trainer stored, and progress reports
+  // the current one's. With this few labels (under the 200 minimum) no stop is recommended.
+  expect(ready.every((m: any) => m.stopping && m.stopping.stop_set_size > 0)).toBe(true);
+  const { body: progress } = await call(api, 'GET', `/v1/projects/${projectId}/progress`);
+  expect(progress.stopping.evaluated_at_model_version).toBeGreaterThanOrEqual(latest.version);
+  expect(progress.stopping.stop_set_size).toBe(ready[0].stopping.stop_set_size);
+  expect(progress.stopping.stop_recommended).toBe(false);
+  const stabilizing = progress.stopping.criteria.find((c: any) => c.name === 'stabilizing_predictions');
+  expect(stabilizing).toMatchObject({ met: false, threshold: 0.99, decides: true });
 }, 600_000);

@@ -18,6 +18,7 @@ const project = {
   strategy: 'margin' as const,
   retrain_every: 20,
   lease_seconds: 600,
+  label_budget: null,
   label_count: 0,
   created_at: new Date(0).toISOString(),
   updated_at: new Date(0).toISOString(),

@@ -99,7 +99,7 @@ export function featurize(text: string, cfg: FeatureConfig = DEFAULT_FEATURE_CON
     }
     if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'word') addCharNgrams(tokens[i], cfg, ids);
   }
-  if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'text') addCharNgrams(tokens.join(' '), cfg, ids);
+  if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'text' && tokens.length > 0) addCharNgrams(tokens.join(' '), cfg, ids);
   const sorted = Uint32Array.from(ids).sort();
   let w = 0;
   for (let r = 0; r < sorted.length; r++) if (r === 0 || sorted[r] !== sorted[r - 1]) sorted[w++] = sorted[r];

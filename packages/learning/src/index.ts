@@ -10,3 +10,21 @@ export { rationale, scorePool, STRATEGY_NAMES, uncertainty, type StrategyName } 
 export { tokenize } from './tokenize';
 export { trainClassifier, type EpochInfo, type TrainOptions } from './train';
 export { type Weighting } from './vocabulary';
+export {
+  budgetReached,
+  classificationChange,
+  cohenKappa,
+  DEFAULT_STOPPING_OPTIONS,
+  overallUncertainty,
+  recommendStop,
+  stabilizingPredictions,
+  STOP_RULE,
+  withCurrentBudget,
+  type CriterionResult,
+  type LabelVector,
+  type StabilizingResult,
+  type StoppingOptions,
+  type StoppingState,
+  type StopRecommendation,
+  type StopSetPredictions,
+} from './stopping';

@@ -10,13 +10,12 @@ export interface Clustering {
 
 /**
  * Spherical k-means (cosine) over sparse L2-normalised vectors, seeded k-means++ initialisation,
- * a few Lloyd iterations. `buckets` sizes the dense scratch used to scatter one centroid at a
- * time, so memory stays O(buckets) however many clusters there are.
+ * at most `iterations` Lloyd iterations. `scratch` (zeroed, one slot per feature bucket) holds
+ * one centroid at a time, so memory stays O(buckets) however many clusters there are.
  */
-export function sphericalKMeans(vectors: SparseVector[], k: number, buckets: number, rng: Rng, iterations = 8): Clustering {
+export function sphericalKMeans(vectors: SparseVector[], k: number, scratch: Float32Array, rng: Rng, iterations = 5): Clustering {
   const m = vectors.length;
   k = Math.min(k, m);
-  const scratch = new Float32Array(buckets);
   const sims = new Float32Array(m);
   const centers = seedCenters(vectors, k, scratch, sims, rng);
   const assign = new Int32Array(m);

@@ -53,15 +53,16 @@ export class SparseTableTrainer {
   }
 
   /** Applies the accumulated gradient with row-wise Adagrad, then clears it. */
-  apply(): void {
+  apply(rateFactor = 1): void {
     const dim = this.dim;
+    const rate = this.learningRate * rateFactor;
     for (let slot = 0; slot < this.rows.length; slot++) {
       const row = this.rows[slot];
       const g = slot * dim;
       let sq = 0;
       for (let d = 0; d < dim; d++) sq += this.grad[g + d] * this.grad[g + d];
       this.accum[row] += sq / dim;
-      const step = this.learningRate / (Math.sqrt(this.accum[row]) + 1e-8);
+      const step = rate / (Math.sqrt(this.accum[row]) + 1e-8);
       const t = row * dim;
       for (let d = 0; d < dim; d++) this.table[t + d] -= step * this.grad[g + d];
       this.slotOf[row] = -1;

@@ -8,6 +8,18 @@ export interface HeadWeights {
   outBias: Float32Array;
 }
 
+/** Adam whose learning rate the trainer can lower as training progresses. */
+class ScheduledAdam extends tf.AdamOptimizer {
+  constructor(private readonly baseRate: number) {
+    super(baseRate, 0.9, 0.999);
+  }
+
+  /** Sets the rate to baseRate * factor. */
+  scale(factor: number): void {
+    this.learningRate = this.baseRate * factor;
+  }
+}
+
 /**
  * The dense part of the classifier in TF.js: pooled embedding -> (ReLU hidden) -> softmax, its
  * weighted cross-entropy, TF.js autodiff and a TF.js Adam optimizer. Besides updating its own
@@ -16,7 +28,7 @@ export interface HeadWeights {
  */
 export class TfHead {
   private readonly vars: tf.Variable[];
-  private readonly optimizer: tf.Optimizer;
+  private readonly optimizer: ScheduledAdam;
 
   constructor(
     init: HeadWeights,
@@ -33,10 +45,10 @@ export class TfHead {
     if (hidden > 0) {
       this.vars.push(tf.variable(tf.tensor2d(init.hiddenWeights, [dim, hidden])), tf.variable(tf.tensor1d(init.hiddenBias)));
     }
-    this.optimizer = tf.train.adam(learningRate);
+    this.optimizer = new ScheduledAdam(learningRate);
   }
 
-  /** Logits for pooled rows x; used in training and by predictProbaTf's twin below. */
+  /** Logits for pooled rows x: the one definition shared by training and predictProbaTf. */
   static logits(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, w1?: tf.Tensor, b1?: tf.Tensor): tf.Tensor2D {
     const h = w1 && b1 ? tf.relu(tf.add(tf.matMul(x, w1 as tf.Tensor2D), b1)) : x;
     return tf.add(tf.matMul(h as tf.Tensor2D, w as tf.Tensor2D), b);
@@ -56,11 +68,14 @@ export class TfHead {
         return tf.neg(tf.sum(tf.mul(tf.logSoftmax(TfHead.logits(xi as tf.Tensor2D, w, b, w1, b1)), t))) as tf.Scalar;
       };
       const { value, grads } = tf.valueAndGrads(lossOf)([x, ...this.vars]);
-      const named: tf.NamedTensorMap = {};
-      this.vars.forEach((v, i) => (named[v.name] = grads[i + 1]));
-      this.optimizer.applyGradients(named);
+      this.optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: grads[i + 1] })));
       return { loss: value.dataSync()[0], dPooled: grads[0].dataSync() as Float32Array };
     });
+  }
+
+  /** Scales the optimiser's learning rate (1 = as constructed). */
+  scaleLearningRate(factor: number): void {
+    this.optimizer.scale(factor);
   }
 
   /** Copies the trained weights out as flat arrays. */

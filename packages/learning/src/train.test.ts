@@ -99,6 +99,16 @@ describe('trainClassifier on small label sets', () => {
     await expect(trainClassifier(s.texts, s.y, 6, { classWeight: [1, 2] })).rejects.toThrow(RangeError);
   });
 
+  it('copes with texts that have no features', async () => {
+    const model = await trainClassifier(['', ' ', 'what ?'], [0, 0, 1], 2, { minSteps: 10 });
+    const texts = ['', 'what ?', 'never seen'];
+    const fast = predictProba(model, texts);
+    predictProbaTf(model, texts).forEach((p, i) => expect(Math.abs(p - fast[i])).toBeLessThan(1e-4));
+    const empty = await trainClassifier(['', ''], [0, 1], 2, { minSteps: 5 });
+    expect(empty.rowBuckets).toHaveLength(0);
+    expect(Array.from(predictProbaTf(empty, ['x']), (p) => +p.toFixed(4))).toEqual(Array.from(predictProba(empty, ['x']), (p) => +p.toFixed(4)));
+  });
+
   it('rejects malformed input', async () => {
     await expect(trainClassifier(['a'], [3], 2)).rejects.toThrow(RangeError);
     await expect(trainClassifier(['a', 'b'], [0], 2)).rejects.toThrow(RangeError);

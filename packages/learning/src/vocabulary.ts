@@ -1,5 +1,12 @@
 import { buildRowOf } from './model';
 
+/**
+ * Pseudo-documents in the IDF. With the usual +1 smoothing, 50 labelled texts make every n-gram
+ * seen once the heaviest and trec accuracy from 50-200 labels fell ~2 points below unweighted;
+ * 20 pseudo-documents flatten IDF for tiny sets and leave it almost as is for thousands.
+ */
+const IDF_PSEUDO_DOCS = 20;
+
 /** How n-grams are weighted in the pooled embedding. */
 export type Weighting = 'idf' | 'none';
 
@@ -16,8 +23,8 @@ export interface Vocabulary {
  * Gives every bucket the training texts use a row of a compact table. A 2^18-row table is mostly
  * rows no text touches; a compact one is a fraction of the memory and far kinder to the cache,
  * and ordering rows by frequency keeps the hot rows (common character n-grams) together.
- * With 'idf', each row's weight is the smoothed IDF ln((1+N)/(1+df)) + 1 over the training
- * texts, so rare, telling n-grams outweigh ubiquitous character n-grams in the pooled vector.
+ * With 'idf', each row's weight is ln((N + 20) / (df + 20)) + 1 over the N training texts, so
+ * rare, telling n-grams outweigh ubiquitous character n-grams in the pooled vector.
  */
 export function buildVocabulary(features: Uint32Array[], buckets: number, weighting: Weighting): Vocabulary {
   const df = new Uint32Array(buckets);
@@ -31,8 +38,7 @@ export function buildVocabulary(features: Uint32Array[], buckets: number, weight
   // Frequency descending, bucket id ascending on ties, so the layout is deterministic.
   rowBuckets.sort((a, b) => df[b] - df[a] || a - b);
   const docs = features.length;
-  const M = Number(process.env.IDF_M ?? 1);
-  const idf = (count: number) => (weighting === "idf" ? Math.log((M + docs) / (M + count)) + 1 : 1);
+  const idf = (count: number) => (weighting === 'idf' ? Math.log((IDF_PSEUDO_DOCS + docs) / (IDF_PSEUDO_DOCS + count)) + 1 : 1);
   return {
     rowBuckets,
     rowOf: buildRowOf(rowBuckets, buckets),

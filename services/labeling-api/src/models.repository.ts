@@ -9,6 +9,7 @@ export interface ModelRow {
   train_count: number;
   test_count: number;
   metrics: unknown;
+  stopping: unknown;
   train_ms: number | null;
   error: string | null;
   started_at: Date;
@@ -16,7 +17,7 @@ export interface ModelRow {
 }
 
 const COLUMNS = `m.version, m.status, (m.id = p.current_model_id) IS TRUE AS is_current, m.labels, m.backend,
-  m.train_count, m.test_count, m.metrics, m.train_ms, m.error, m.started_at, m.finished_at`;
+  m.train_count, m.test_count, m.metrics, m.stopping, m.train_ms, m.error, m.started_at, m.finished_at`;
 
 /** A project's model versions, oldest first (the learning curve); null when there is no project. */
 export async function listModels(db: Queryable, projectId: string, limit: number, offset: number): Promise<{ rows: ModelRow[]; total: number } | null> {

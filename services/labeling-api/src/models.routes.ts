@@ -1,7 +1,7 @@
 import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
 import { findModel, listModels, type ModelRow } from './models.repository';
-import { iso, toMetrics } from './serialize';
+import { iso, toMetrics, toModelStopping } from './serialize';
 
 function toModel(row: ModelRow): Schemas['ModelVersion'] {
   return {
@@ -13,6 +13,7 @@ function toModel(row: ModelRow): Schemas['ModelVersion'] {
     train_count: row.train_count,
     test_count: row.test_count,
     metrics: toMetrics(row.metrics),
+    stopping: toModelStopping(row.stopping),
     train_ms: row.train_ms,
     error: row.error,
     created_at: row.started_at.toISOString(),

@@ -1,6 +1,8 @@
 import type { Queryable } from '@alder/db';
 
 export interface ProgressRow {
+  labels: string[];
+  label_budget: number | null;
   label_count: number;
   train_requested_at_count: number;
   retrain_every: number;
@@ -19,6 +21,8 @@ export interface ProgressRow {
   model_metrics: unknown;
   model_train_count: number | null;
   model_finished_at: Date | null;
+  model_stopping: unknown;
+  stop_set_size: number;
   ranking_id: number | null;
   ranking_strategy: string | null;
   ranking_model_version: number | null;
@@ -29,12 +33,13 @@ export interface ProgressRow {
 /** Everything the progress resource shows, in one statement; null when there is no project. */
 export async function readProgress(db: Queryable, projectId: string): Promise<ProgressRow | null> {
   const { rows } = await db.query<ProgressRow>(
-    `SELECT p.label_count, p.train_requested_at_count, p.retrain_every,
+    `SELECT p.labels, p.label_budget, p.label_count, p.train_requested_at_count, p.retrain_every,
             c.total AS items_total, c.pool AS items_pool, c.test AS items_test, c.test_labeled AS items_test_labeled,
             c.labeled AS items_labeled, c.unlabeled AS items_unlabeled, c.leased AS items_leased,
             a.total AS annotations_total, a.imported AS annotations_imported,
             t.version AS training_version, t.started_at AS training_started_at,
             m.version AS model_version, m.metrics AS model_metrics, m.train_count AS model_train_count, m.finished_at AS model_finished_at,
+            m.stopping AS model_stopping, (SELECT count(*) FROM stop_set_items WHERE project_id = p.id)::int AS stop_set_size,
             r.id AS ranking_id, r.strategy AS ranking_strategy, rm.version AS ranking_model_version,
             r.item_count AS ranking_item_count, r.created_at AS ranking_created_at
      FROM projects p

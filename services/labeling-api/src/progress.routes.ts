@@ -1,8 +1,29 @@
 import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
-import { readProgress } from './progress.repository';
+import { recommendStop, withCurrentBudget, type CriterionResult } from '@alder/learning';
+import { readProgress, type ProgressRow } from './progress.repository';
 import { findCurrentRanking, listRankingEntries } from './ranking.repository';
-import { iso, probabilitiesByLabel, round, toMetrics } from './serialize';
+import { iso, probabilitiesByLabel, round, toMetrics, toModelStopping } from './serialize';
+
+/**
+ * The stopping state of now: the model-based criteria as the trainer judged them for the current
+ * model (nothing to judge before the first one), with the budget criterion recomputed from the
+ * label count and budget of now, since labels keep arriving between models.
+ */
+function currentStopping(p: ProgressRow): Schemas['Stopping'] {
+  const stored = p.model_version === null ? null : toModelStopping(p.model_stopping);
+  const judged = stored
+    ? // Names come from the trainer's recommendStop; an unknown one is kept as evidence.
+      { stop_recommended: stored.stop_recommended, criteria: stored.criteria as CriterionResult[] }
+    : recommendStop({ numClasses: p.labels.length, labelCount: p.label_count, budget: p.label_budget, history: [], probs: null });
+  const now = withCurrentBudget(judged, p.label_count, p.label_budget);
+  return {
+    stop_recommended: now.stop_recommended,
+    criteria: now.criteria,
+    evaluated_at_model_version: stored ? p.model_version : null,
+    stop_set_size: p.stop_set_size,
+  };
+}
 
 /** Progress of the loop, and the current ranking of the pool. */
 export function progressHandlers({ pool }: HandlerDeps): HandlerMap {
@@ -46,6 +67,7 @@ export function progressHandlers({ pool }: HandlerDeps): HandlerMap {
                 item_count: p.ranking_item_count ?? 0,
                 created_at: p.ranking_created_at!.toISOString(),
               },
+        stopping: currentStopping(p),
       } satisfies Schemas['Progress'];
     },
 

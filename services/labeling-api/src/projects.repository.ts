@@ -8,12 +8,13 @@ export interface ProjectRow {
   strategy: string;
   retrain_every: number;
   lease_seconds: number;
+  label_budget: number | null;
   label_count: number;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, name, labels, guidelines, strategy, retrain_every, lease_seconds, label_count, created_at, updated_at';
+const COLUMNS = 'id, name, labels, guidelines, strategy, retrain_every, lease_seconds, label_budget, label_count, created_at, updated_at';
 
 export interface ProjectSettings {
   name?: string;
@@ -22,15 +23,17 @@ export interface ProjectSettings {
   strategy?: string;
   retrain_every?: number;
   lease_seconds?: number;
+  /** null removes the budget; undefined keeps it. */
+  label_budget?: number | null;
 }
 
 /** Inserts a project; settings left out take the column defaults. */
 export async function insertProject(db: Queryable, input: ProjectSettings & { name: string; labels: string[] }): Promise<ProjectRow> {
   const { rows } = await db.query<ProjectRow>(
-    `INSERT INTO projects (name, labels, guidelines, strategy, retrain_every, lease_seconds)
-     VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, 'margin'), COALESCE($5, 20), COALESCE($6, 600))
+    `INSERT INTO projects (name, labels, guidelines, strategy, retrain_every, lease_seconds, label_budget)
+     VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, 'margin'), COALESCE($5, 20), COALESCE($6, 600), $7)
      RETURNING ${COLUMNS}`,
-    [input.name, input.labels, input.guidelines ?? null, input.strategy ?? null, input.retrain_every ?? null, input.lease_seconds ?? null],
+    [input.name, input.labels, input.guidelines ?? null, input.strategy ?? null, input.retrain_every ?? null, input.lease_seconds ?? null, input.label_budget ?? null],
   );
   return rows[0]!;
 }
@@ -53,7 +56,7 @@ export async function projectHasItems(db: Queryable, id: string): Promise<boolea
   return rowCount === 1;
 }
 
-/** Changes the settings given (null/undefined keeps the current value). */
+/** Changes the settings given (undefined keeps the current value; so does null, except for label_budget, which it clears). */
 export async function updateProject(db: Queryable, id: string, changes: ProjectSettings): Promise<ProjectRow> {
   const { rows } = await db.query<ProjectRow>(
     `UPDATE projects SET
@@ -63,10 +66,21 @@ export async function updateProject(db: Queryable, id: string, changes: ProjectS
        strategy = COALESCE($5, strategy),
        retrain_every = COALESCE($6, retrain_every),
        lease_seconds = COALESCE($7, lease_seconds),
+       label_budget = CASE WHEN $8 THEN $9::integer ELSE label_budget END,
        updated_at = now()
      WHERE id = $1
      RETURNING ${COLUMNS}`,
-    [id, changes.name ?? null, changes.labels ?? null, changes.guidelines ?? null, changes.strategy ?? null, changes.retrain_every ?? null, changes.lease_seconds ?? null],
+    [
+      id,
+      changes.name ?? null,
+      changes.labels ?? null,
+      changes.guidelines ?? null,
+      changes.strategy ?? null,
+      changes.retrain_every ?? null,
+      changes.lease_seconds ?? null,
+      changes.label_budget !== undefined,
+      changes.label_budget ?? null,
+    ],
   );
   return rows[0]!;
 }

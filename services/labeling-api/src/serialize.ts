@@ -45,3 +45,33 @@ export function toMetrics(raw: unknown): Schemas['ModelMetrics'] | null {
 export function iso(value: Date | null): string | null {
   return value ? value.toISOString() : null;
 }
+
+type Criterion = Schemas['StoppingCriterion'];
+
+/** Stopping criteria as the trainer stored them (models.stopping), in API shape; malformed entries are dropped. */
+export function toCriteria(raw: unknown): Criterion[] {
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .filter((c): c is Record<string, unknown> => !!c && typeof c === 'object' && typeof (c as { name?: unknown }).name === 'string')
+    .map((c) => ({
+      name: c.name as string,
+      met: c.met === true,
+      value: num(c.value),
+      threshold: num(c.threshold),
+      decides: c.decides === true,
+      detail: typeof c.detail === 'string' ? c.detail : '',
+    }));
+}
+
+/** The trainer's `models.stopping` in API shape; null when absent or not an object. */
+export function toModelStopping(raw: unknown): Schemas['ModelStopping'] | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const s = raw as Record<string, unknown>;
+  return {
+    stop_recommended: s.stop_recommended === true,
+    criteria: toCriteria(s.criteria),
+    label_count: num(s.label_count) ?? 0,
+    label_budget: num(s.label_budget),
+    stop_set_size: num(s.stop_set_size) ?? 0,
+  };
+}

@@ -61,13 +61,14 @@ export async function insertItems(pool: Pool, projectId: string, count: number, 
 export async function insertModel(
   pool: Pool,
   projectId: string,
-  model: { version: number; status?: string; labels?: string[]; metrics?: unknown; current?: boolean },
+  model: { version: number; status?: string; labels?: string[]; metrics?: unknown; stopping?: unknown; current?: boolean },
 ): Promise<number> {
+  const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
   const { rows } = await pool.query(
-    `INSERT INTO models (project_id, version, status, request_key, labels, backend, train_count, test_count, metrics, train_ms, finished_at)
-     VALUES ($1, $2, $3, $4, $5, 'cpu', 10 * $2, 5, $6, 120, CASE WHEN $3 = 'training' THEN NULL ELSE now() END)
+    `INSERT INTO models (project_id, version, status, request_key, labels, backend, train_count, test_count, metrics, stopping, train_ms, finished_at)
+     VALUES ($1, $2, $3, $4, $5, 'cpu', 10 * $2, 5, $6, $7, 120, CASE WHEN $3 = 'training' THEN NULL ELSE now() END)
      RETURNING id`,
-    [projectId, model.version, model.status ?? 'ready', `test:${projectId}:${model.version}`, model.labels ?? ['pos', 'neg'], model.metrics === undefined ? null : JSON.stringify(model.metrics)],
+    [projectId, model.version, model.status ?? 'ready', `test:${projectId}:${model.version}`, model.labels ?? ['pos', 'neg'], json(model.metrics), json(model.stopping)],
   );
   const id = Number(rows[0].id);
   if (model.current) await pool.query('UPDATE projects SET current_model_id = $2 WHERE id = $1', [projectId, id]);

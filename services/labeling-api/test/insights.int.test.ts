@@ -44,6 +44,8 @@ describe('GET /v1/projects/{project_id}/progress', () => {
       training: { in_progress: true, version: 2, started_at: expect.any(String) },
       current_model: { version: 1, metrics: metrics(0.75), train_count: 10, finished_at: expect.any(String) },
       ranking: { id: expect.any(Number), strategy: 'margin', model_version: 1, item_count: 6, created_at: expect.any(String) },
+      // A model without stopping evidence (trained before it existed): nothing judged yet.
+      stopping: { stop_recommended: false, criteria: expect.any(Array), evaluated_at_model_version: null, stop_set_size: 0 },
     });
   });
 
@@ -82,6 +84,7 @@ describe('models', () => {
       train_count: 20,
       test_count: 5,
       metrics: metrics(0.7),
+      stopping: null,
       train_ms: 120,
       error: null,
       created_at: expect.any(String),

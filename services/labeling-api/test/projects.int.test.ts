@@ -22,6 +22,7 @@ describe('projects', () => {
       strategy: 'margin',
       retrain_every: 20,
       lease_seconds: 600,
+      label_budget: null,
       label_count: 0,
       created_at: expect.any(String),
       updated_at: expect.any(String),

@@ -9,3 +9,5 @@ export {
   type ModelMetrics,
 } from './train-model.processor';
 export { STALE_TRAINING_MINUTES } from './model.repository';
+export { predictStopSet, recordStopping, type StoppingEvidence, type StopSetPrediction } from './stopping.evaluator';
+export { STOP_SET_SIZE } from './stopping.repository';

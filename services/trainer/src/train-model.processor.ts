@@ -2,8 +2,18 @@ import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import type { JobContext, PayloadOf, trainingQueue } from '@alder/queues';
 import { withTransaction } from '@alder/db';
-import { argmaxRows, evaluate, predictProba, serializeModel, trainClassifier, type TrainedModel, type TrainOptions } from '@alder/learning';
+import {
+  argmaxRows,
+  evaluate,
+  predictProba,
+  serializeModel,
+  trainClassifier,
+  type StoppingOptions,
+  type TrainedModel,
+  type TrainOptions,
+} from '@alder/learning';
 import { beginTraining, failTraining, finishTraining, type Training } from './model.repository';
+import { predictStopSet, recordStopping } from './stopping.evaluator';
 import { loadTrainingData } from './training-data.repository';
 
 /** Every model is trained with this seed, so the same labels give the same model. */
@@ -17,6 +27,8 @@ export interface TrainModelDeps {
   pool: Pool;
   /** Overrides of the learning package's training defaults (seed and log are set here). */
   trainOptions?: Omit<TrainOptions, 'seed' | 'log'>;
+  /** Overrides of the stopping thresholds (DEFAULT_STOPPING_OPTIONS). */
+  stoppingOptions?: Partial<StoppingOptions>;
 }
 
 export type TrainModelPayload = PayloadOf<typeof trainingQueue, 'train-model'>;
@@ -24,7 +36,16 @@ export type TrainModelPayload = PayloadOf<typeof trainingQueue, 'train-model'>;
 export type TrainModelResult =
   | { skipped: 'no-project' | 'done' | 'busy' | 'up-to-date' | 'superseded' }
   | { failed: 'no-labels'; modelId: number }
-  | { modelId: number; version: number; trainCount: number; testCount: number; accuracy: number | null; followup: boolean };
+  | {
+      modelId: number;
+      version: number;
+      trainCount: number;
+      testCount: number;
+      accuracy: number | null;
+      followup: boolean;
+      /** null when the stopping evidence could not be computed (the model committed without it). */
+      stopRecommended: boolean | null;
+    };
 
 export const NO_LABELS_ERROR = 'no training labels: no pool item has an annotation whose label is in the project label set';
 
@@ -67,9 +88,17 @@ export async function processTrainModel(
     });
     const trainMs = Math.round(performance.now() - began);
     const metrics = await evaluateOnTestSet(model, data.testTexts, data.testLabels, training.labels);
+    // Stopping is evidence about the model: failing to compute it must not fail the training.
+    const stopBegan = performance.now();
+    const stopSet = await predictStopSet(pool, projectId, model).catch((err: unknown) => {
+      log.error({ err }, 'could not predict the stop set; the model commits without stopping evidence');
+      return undefined;
+    });
+    let stoppingMs = performance.now() - stopBegan;
 
-    const outcome = await withTransaction(pool, (client) =>
-      finishTraining(client, training, jobKey, {
+    let stopRecommended: boolean | null = null;
+    const outcome = await withTransaction(pool, async (client) => {
+      const finished = await finishTraining(client, training, jobKey, {
         params: serializeModel(model),
         metrics,
         backend: model.meta.backend,
@@ -80,14 +109,30 @@ export async function processTrainModel(
         annotationIds: data.annotationIds,
         maxAnnotationId: data.maxAnnotationId,
         labelCountSeen: data.labelCountSeen,
-      }),
-    );
+      });
+      if (finished.kind === 'ready' && stopSet !== undefined) {
+        const recordBegan = performance.now();
+        const evidence = await recordStopping(client, { training, trainCount: data.texts.length, stopSet, options: deps.stoppingOptions, log });
+        stopRecommended = evidence?.stop_recommended ?? null;
+        stoppingMs += performance.now() - recordBegan;
+      }
+      return finished;
+    });
     if (outcome.kind === 'superseded') {
       log.warn('training finished but the model row was taken over or restarted meanwhile; result dropped');
       return { skipped: 'superseded' };
     }
     log.info(
-      { trainCount: data.texts.length, testCount: data.testTexts.length, trainMs, accuracy: metrics.accuracy, macroF1: metrics.macro_f1, followup: outcome.followup },
+      {
+        trainCount: data.texts.length,
+        testCount: data.testTexts.length,
+        trainMs,
+        accuracy: metrics.accuracy,
+        macroF1: metrics.macro_f1,
+        followup: outcome.followup,
+        stopRecommended,
+        stoppingMs: Math.round(stoppingMs),
+      },
       'model ready',
     );
     return {
@@ -97,6 +142,7 @@ export async function processTrainModel(
       testCount: data.testTexts.length,
       accuracy: metrics.accuracy,
       followup: outcome.followup,
+      stopRecommended,
     };
   } catch (error) {
     await markFailed(pool, training, error, log);

@@ -21,6 +21,7 @@ export interface TrainerDeps {
   /** Backend preference; defaults to config.TF_BACKEND. */
   backend?: string;
   trainOptions?: TrainModelDeps['trainOptions'];
+  stoppingOptions?: TrainModelDeps['stoppingOptions'];
 }
 
 export interface Trainer {
@@ -55,7 +56,7 @@ export async function startTrainer(deps: TrainerDeps): Promise<Trainer> {
   const { config, pool, connection, prefix, log } = deps;
   const backend = await initBackend((message) => log.debug(message), backendPreference(deps.backend ?? config.TF_BACKEND));
   log.info({ backend }, `tfjs backend: ${backend}`);
-  const processorDeps: TrainModelDeps = { pool, trainOptions: deps.trainOptions };
+  const processorDeps: TrainModelDeps = { pool, trainOptions: deps.trainOptions, stoppingOptions: deps.stoppingOptions };
   const worker = startWorker({
     queue: trainingQueue,
     processors: { 'train-model': (payload, context) => processTrainModel(processorDeps, payload, context) },
