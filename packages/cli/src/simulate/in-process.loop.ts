@@ -4,8 +4,7 @@ import {
   createRng,
   evaluate,
   predictProba,
-  rankPool,
-  selectionContext,
+  scorePool,
   trainClassifier,
   type StrategyName,
   type TrainedModel,
@@ -112,14 +111,13 @@ export async function simulateRun(
 
     t = performance.now();
     const take = Math.min(settings.batch, settings.budget - labeled.length, unlabeled.length);
-    // Every strategy, per-item score or batch, goes through the learning package's rankPool.
-    const ctx = selectionContext(model, unlabeled.map((i) => texts[i]), {
-      labels: data.labels,
-      labeledTexts: labeled.map((i) => texts[i]),
-      labeledY: labeled.map((i) => y[i]),
-      rng,
-    });
-    const picked = rankPool(strategy, ctx, take).order.slice(0, take).map((position) => unlabeled[position]);
+    // Per-item strategies: score the unlabeled pool and take the top of it.
+    const probs = predictProba(model, unlabeled.map((i) => texts[i]!));
+    const scores = scorePool(strategy, probs, data.labels.length, rng);
+    const picked = Array.from(unlabeled.keys())
+      .sort((a, b) => scores[b]! - scores[a]! || a - b)
+      .slice(0, take)
+      .map((position) => unlabeled[position]!);
     for (const i of picked) {
       isLabeled[i] = 1;
       labeled.push(i);
