@@ -3,7 +3,7 @@ import { createLogger } from '@alder/logger';
 import { createRedis, type JobContext } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
 import { NO_LABELS_ERROR, processTrainModel, startTrainer, type ModelMetrics } from '../src/index';
-import { annotate, seedProject, TREC_LABELS } from './fixtures';
+import { annotate, seedProject, TREC_LABELS } from '@alder/testkit';
 
 let db: TestDatabase;
 let redis: TestRedis;

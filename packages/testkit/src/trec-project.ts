@@ -1,3 +1,4 @@
+// Seeded TREC projects for the worker services' integration tests: items, annotations, labels.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
