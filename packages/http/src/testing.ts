@@ -1,4 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from '@alder/config';
+import { createLogger } from '@alder/logger';
+import { createRedis } from '@alder/queues';
+import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
+import { buildHttpApp, type HttpApp } from './app';
+import { createApiKey } from './api-keys';
+import type { HandlerDeps, HandlerMap } from './handler';
 
 export interface TestRequest {
   method: string;
@@ -43,5 +50,38 @@ export async function testClient(app: FastifyInstance): Promise<TestClient> {
       body: text,
       json: () => JSON.parse(text),
     };
+  };
+}
+
+/** An app on a fresh test database, listening on a real socket, with an admin key. */
+export interface TestApp {
+  db: TestDatabase;
+  app: HttpApp;
+  client: TestClient;
+  adminKey: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app with the given handlers on a fresh database and queue prefix (integration tests). */
+export async function startTestApp(createHandlers: (deps: HandlerDeps) => HandlerMap, overrides: Partial<Config> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const redis = createTestRedis();
+  const producer = createRedis(redis.url, 'producer');
+  const config = { ...loadConfig({}), ...overrides };
+  const log = createLogger({ level: 'silent' });
+  const app = await buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers: createHandlers({ config, pool: db.pool, log }) });
+  const client = await testClient(app);
+  const { key } = await createApiKey(db.pool, { name: 'test admin', role: 'admin' });
+  return {
+    db,
+    app,
+    client,
+    adminKey: key,
+    async close() {
+      await app.close();
+      producer.disconnect();
+      await redis.cleanup();
+      await db.drop();
+    },
   };
 }

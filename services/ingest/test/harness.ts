@@ -1,42 +1,16 @@
-import { loadConfig, type Config } from '@alder/config';
-import { createLogger } from '@alder/logger';
+import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
-import { createRedis } from '@alder/queues';
-import { buildHttpApp, createApiKey, type HttpApp } from '@alder/http';
-import { testClient, type TestClient } from '@alder/http/testing';
-import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
+import { startTestApp, type TestApp, type TestClient } from '@alder/http/testing';
 import { createIngestHandlers } from '../src/index';
 
-export interface Harness {
-  db: TestDatabase;
-  app: HttpApp;
+export interface Harness extends Omit<TestApp, 'client'> {
   http: TestClient;
-  adminKey: string;
-  close(): Promise<void>;
 }
 
 /** The ingest app on a fresh database, with an admin key. */
 export async function startHarness(overrides: Partial<Config> = {}): Promise<Harness> {
-  const db = await createTestDatabase();
-  const redis = createTestRedis();
-  const producer = createRedis(redis.url, 'producer');
-  const config = { ...loadConfig({}), ...overrides };
-  const log = createLogger({ level: 'silent' });
-  const app = await buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers: createIngestHandlers({ config, pool: db.pool, log }) });
-  const http = await testClient(app);
-  const { key } = await createApiKey(db.pool, { name: 'test admin', role: 'admin' });
-  return {
-    db,
-    app,
-    http,
-    adminKey: key,
-    async close() {
-      await app.close();
-      producer.disconnect();
-      await redis.cleanup();
-      await db.drop();
-    },
-  };
+  const { client, ...rest } = await startTestApp(createIngestHandlers, overrides);
+  return { ...rest, http: client };
 }
 
 export async function insertProject(pool: Pool, labels: string[] = ['pos', 'neg'], retrainEvery = 20): Promise<string> {

@@ -1,43 +1,17 @@
-import { loadConfig, type Config } from '@alder/config';
-import { createLogger } from '@alder/logger';
+import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
-import { createRedis } from '@alder/queues';
-import { buildHttpApp, createApiKey, type HttpApp } from '@alder/http';
-import { testClient, type TestRequest, type TestResponse } from '@alder/http/testing';
-import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
+import { startTestApp, type TestApp, type TestRequest, type TestResponse } from '@alder/http/testing';
 import { createLabelingHandlers } from '../src/index';
 
-export interface Harness {
-  db: TestDatabase;
-  app: HttpApp;
-  adminKey: string;
+export interface Harness extends Omit<TestApp, 'client'> {
   /** A request with the admin key unless `headers` says otherwise. */
   http(request: TestRequest): Promise<TestResponse>;
-  close(): Promise<void>;
 }
 
 /** The labeling API on a fresh database, with an admin key. */
 export async function startHarness(overrides: Partial<Config> = {}): Promise<Harness> {
-  const db = await createTestDatabase();
-  const redis = createTestRedis();
-  const producer = createRedis(redis.url, 'producer');
-  const config = { ...loadConfig({}), ...overrides };
-  const log = createLogger({ level: 'silent' });
-  const app = await buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers: createLabelingHandlers({ config, pool: db.pool, log }) });
-  const client = await testClient(app);
-  const { key } = await createApiKey(db.pool, { name: 'test admin', role: 'admin' });
-  return {
-    db,
-    app,
-    adminKey: key,
-    http: (request) => client({ ...request, headers: request.headers ?? { authorization: `Bearer ${key}` } }),
-    async close() {
-      await app.close();
-      producer.disconnect();
-      await redis.cleanup();
-      await db.drop();
-    },
-  };
+  const { client, ...rest } = await startTestApp(createLabelingHandlers, overrides);
+  return { ...rest, http: (request) => client({ ...request, headers: request.headers ?? { authorization: `Bearer ${rest.adminKey}` } }) };
 }
 
 export async function createProject(h: Harness, body: Record<string, unknown> = {}): Promise<string> {
