@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { startService, waitFor, type ServiceProcess } from '../../e2e/src/service-process';
+import { startAlder, type AlderUnderTest } from '../../e2e/src/alder-under-test';
 import { runSimulateCommand } from '../src/simulate/simulate.command';
 import type { SimulationResults } from '../src/simulate/simulate.types';
 
@@ -13,52 +10,23 @@ import type { SimulationResults } from '../src/simulate/simulate.types';
 // the curve must come from the real trainer's model versions.
 
 const lines = (path: string, n: number) => readFileSync(path, 'utf8').trim().split('\n').slice(0, n).join('\n') + '\n';
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-let db: TestDatabase;
-let redis: TestRedis;
-let services: ServiceProcess[] = [];
+let alder: AlderUnderTest;
 let dir: string;
 let api: string;
 let ingest: string;
-const adminKey = `alder_sim_${randomBytes(16).toString('hex')}`;
-const logs = () => services.map((s) => `--- ${s.name}\n${s.output().slice(-3_000)}`).join('\n');
+let adminKey: string;
+const logs = () => alder.logs();
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'alder-simulate-api-'));
   await writeFile(join(dir, 'train.jsonl'), lines('../shared/datasets/trec/train.jsonl', 400));
   await writeFile(join(dir, 'test.jsonl'), lines('../shared/datasets/trec/test.jsonl', 100));
-  db = await createTestDatabase();
-  redis = createTestRedis();
-  const [apiPort, ingestPort] = [await freePort(), await freePort()];
-  const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, ALDER_ADMIN_KEY: adminKey, HOST: '127.0.0.1', LOG_LEVEL: 'warn', OUTBOX_POLL_MS: '100' };
-  services = [
-    startService('labeling-api', { ...env, PORT: String(apiPort) }),
-    startService('ingest', { ...env, PORT: String(ingestPort) }),
-    startService('trainer', env),
-    startService('sampling', env),
-  ];
-  api = `http://127.0.0.1:${apiPort}`;
-  ingest = `http://127.0.0.1:${ingestPort}`;
-  for (const base of [api, ingest]) {
-    await waitFor(`${base}/readyz`, async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 40_000).catch((error: Error) => {
-      throw new Error(`${error.message}\n${logs()}`);
-    });
-  }
-}, 60_000);
+  alder = await startAlder('services');
+  ({ api, ingest, adminKey } = alder);
+}, 90_000);
 
 afterAll(async () => {
-  await Promise.all(services.map((s) => s.stop()));
-  await redis?.cleanup();
-  await db?.drop();
+  await alder?.stop();
   await rm(dir, { recursive: true, force: true });
 }, 30_000);
 

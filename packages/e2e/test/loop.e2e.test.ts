@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { startService, waitFor, type ServiceProcess } from '../src/service-process';
+import { startAlder, type AlderUnderTest } from '../src/alder-under-test';
+import { waitFor } from '../src/service-process';
 
 // The whole loop through the four services as separate processes: trec questions go in with
 // their labels withheld, a simulated annotator labels what the API hands out, models train, the
@@ -18,72 +16,31 @@ const POOL_SIZE = 1500;
 const RETRAIN_EVERY = 40;
 const ROUNDS = 5;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-let db: TestDatabase;
-let redis: TestRedis;
-let services: ServiceProcess[] = [];
+let alder: AlderUnderTest;
 let api: string;
 let ingestUrl: string;
-const adminKey = `alder_e2e_${randomBytes(16).toString('hex')}`;
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const response = await fetch(base + path, {
     method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${alder.adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
-function serviceLogs(): string {
-  return services.map((s) => `--- ${s.name}\n${s.output().slice(-4_000)}`).join('\n');
-}
+const serviceLogs = () => alder.logs();
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-  const [apiPort, ingestPort] = [await freePort(), await freePort()];
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
-    ALDER_ADMIN_KEY: adminKey,
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    OUTBOX_POLL_MS: '200',
-  };
-  services = [
-    startService('labeling-api', { ...env, PORT: String(apiPort) }),
-    startService('ingest', { ...env, PORT: String(ingestPort) }),
-    startService('trainer', env),
-    startService('sampling', env),
-  ];
-  api = `http://127.0.0.1:${apiPort}`;
-  ingestUrl = `http://127.0.0.1:${ingestPort}`;
-  for (const base of [api, ingestUrl]) {
-    await waitFor(`${base}/readyz`, async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 60_000).catch((error) => {
-      throw new Error(`${error.message}\n${serviceLogs()}`);
-    });
-  }
+  alder = await startAlder('services', { OUTBOX_POLL_MS: '200' });
+  api = alder.api;
+  ingestUrl = alder.ingest;
 }, 90_000);
 
 afterAll(async () => {
-  const codes = await Promise.all(services.map((s) => s.stop()));
-  await redis?.cleanup();
-  await db?.drop();
   // Every service shuts down cleanly on SIGTERM.
-  expect(codes).toEqual([0, 0, 0, 0]);
+  expect(await alder.stop()).toEqual([0, 0, 0, 0]);
 }, 60_000);
 
 it('turns the active-learning loop through four services and beats the majority baseline', async () => {
