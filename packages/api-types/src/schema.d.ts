@@ -330,10 +330,10 @@ export interface components {
             message: string;
         };
         /**
-         * @description How the pool is ranked once a model exists.
+         * @description How the pool is ranked once a model exists (default `auto`). Per-item scores: `random`, `least_confidence`, `margin`, `entropy`. Batch strategies choose a batch of `retrain_every` items first, then rank the rest by margin: `coreset` (k-center greedy in the model's embedding space), `kmeans` (random draws, at most one per k-means region, tilted towards classes with few labels), `hybrid` (margin shortlist of 10x the batch, then uncertainty-weighted k-center), `committee` (vote entropy plus KL to the consensus of 4 bootstrap-trained models), `badge` (k-means++ over gradient embeddings), `bald` (MC dropout over the model's pooled representation), and `auto`: cold-start representatives below 50 labels, then random draws blending into `hybrid` between 50 and 300 labels.
          * @enum {string}
          */
-        Strategy: "random" | "least_confidence" | "margin" | "entropy";
+        Strategy: "random" | "least_confidence" | "margin" | "entropy" | "coreset" | "kmeans" | "hybrid" | "committee" | "badge" | "bald" | "auto";
         /** @description The project's labels, in order; model outputs index into this order. */
         LabelSet: string[];
         ProjectCreate: {

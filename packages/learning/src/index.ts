@@ -6,7 +6,23 @@ export { type Pooling, type TrainedModel, type TrainingMeta } from './model';
 export { embed, predictProba, predictProbaTf } from './predict';
 export { createRng, type Rng } from './rng';
 export { deserializeModel, serializeModel } from './serialize';
-export { rationale, scorePool, STRATEGY_NAMES, uncertainty, type StrategyName } from './strategies';
+export { isScoreName, rationale, SCORE_NAMES, scorePool, STRATEGY_NAMES, uncertainty, type ScoreName, type StrategyName } from './strategies';
+export { denseKMeans, kCenterGreedy, kMeansPlusPlus, type DenseRows } from './diversity';
+export {
+  AUTO_COLD_START_LABELS,
+  AUTO_COVERAGE_TILT,
+  AUTO_RAMP_END,
+  AUTO_RAMP_START,
+  autoUncertainShare,
+  HYBRID_SHORTLIST_FACTOR,
+  rankPool,
+  selectBatch,
+  type RankedPool,
+  type SelectionContext,
+} from './selection';
+export { selectionContext } from './selection-context';
+export { badgeEmbeddings, baldScores } from './uncertainty-models';
+export { COMMITTEE_SIZE, committeeScores, trainCommittee, type CommitteeScores } from './committee';
 export { tokenize } from './tokenize';
 export { trainClassifier, type EpochInfo, type TrainOptions } from './train';
 export { type Weighting } from './vocabulary';

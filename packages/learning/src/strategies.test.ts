@@ -1,5 +1,5 @@
 import { createRng } from './rng';
-import { rationale, scorePool, STRATEGY_NAMES, uncertainty } from './strategies';
+import { rationale, SCORE_NAMES, scorePool, uncertainty } from './strategies';
 
 const LABELS = ['ABBR', 'DESC', 'ENTY', 'HUM'];
 
@@ -50,7 +50,7 @@ describe('rationale', () => {
     expect(rationale('least_confidence', [0.2, 0.34, 0.3, 0.16], LABELS)).toBe('least confident: top label DESC at 0.34');
     expect(rationale('random', p, LABELS)).toBe('random baseline');
     expect(rationale('entropy', p, LABELS)).toMatch(/^high entropy 0\.\d\d over 4 labels, top DESC \(0\.41\)$/);
-    for (const name of STRATEGY_NAMES) expect(rationale(name, p, LABELS)).not.toContain('\n');
+    for (const name of SCORE_NAMES) expect(rationale(name, p, LABELS)).not.toContain('\n');
   });
 });
 

@@ -1,15 +1,30 @@
 import type { Rng } from './rng';
 
-/** The query strategies that need only one model's class probabilities. */
-export type StrategyName = 'random' | 'least_confidence' | 'margin' | 'entropy';
+/** The per-item scores: query strategies that need only one model's class probabilities. */
+export type ScoreName = 'random' | 'least_confidence' | 'margin' | 'entropy';
+
+/** Every ScoreName. */
+export const SCORE_NAMES: readonly ScoreName[] = ['random', 'least_confidence', 'margin', 'entropy'];
+
+/**
+ * Every query strategy a project can use: the per-item scores, and the batch strategies of
+ * selection.ts (diversity in the model's embedding space, hybrids, a bootstrap committee,
+ * gradient embeddings, MC dropout, and `auto`, which blends them by the number of labels).
+ */
+export type StrategyName = ScoreName | 'coreset' | 'kmeans' | 'hybrid' | 'committee' | 'badge' | 'bald' | 'auto';
 
 /** Every StrategyName, for validation and listings. */
-export const STRATEGY_NAMES: readonly StrategyName[] = ['random', 'least_confidence', 'margin', 'entropy'];
+export const STRATEGY_NAMES: readonly StrategyName[] = [...SCORE_NAMES, 'coreset', 'kmeans', 'hybrid', 'committee', 'badge', 'bald', 'auto'];
+
+/** Whether a strategy name is a per-item score (as opposed to a batch strategy). */
+export function isScoreName(name: string): name is ScoreName {
+  return (SCORE_NAMES as readonly string[]).includes(name);
+}
 
 type Probs = Float32Array | readonly number[];
 
 /** Indices of the largest and second-largest probability; the lower index wins ties. */
-function topTwo(probs: Probs): [number, number] {
+export function topTwo(probs: Probs): [number, number] {
   let first = 0;
   let second = -1;
   for (let c = 1; c < probs.length; c++) {
@@ -28,7 +43,7 @@ function topTwo(probs: Probs): [number, number] {
  * every strategy: random draws rng(), least_confidence is 1 - p(top), margin is
  * 1 - (p(top) - p(second)), entropy is the Shannon entropy divided by log(k).
  */
-export function uncertainty(name: StrategyName, probs: Probs, rng?: Rng): number {
+export function uncertainty(name: ScoreName, probs: Probs, rng?: Rng): number {
   switch (name) {
     case 'random':
       // No silent Math.random fallback: sampling must be reproducible from a seed.
@@ -54,7 +69,7 @@ export function uncertainty(name: StrategyName, probs: Probs, rng?: Rng): number
 const fmt = (p: number) => p.toFixed(2);
 
 /** One line saying why the strategy picked this item, for annotators and logs. */
-export function rationale(name: StrategyName, probs: Probs, labels: readonly string[]): string {
+export function rationale(name: ScoreName, probs: Probs, labels: readonly string[]): string {
   const [a, b] = topTwo(probs);
   const label = (c: number) => labels[c] ?? `#${c}`;
   switch (name) {
@@ -74,7 +89,7 @@ export function rationale(name: StrategyName, probs: Probs, labels: readonly str
 }
 
 /** Scores every row of an n x numClasses probability matrix with `uncertainty`. */
-export function scorePool(name: StrategyName, probs: Float32Array, numClasses: number, rng?: Rng): Float32Array {
+export function scorePool(name: ScoreName, probs: Float32Array, numClasses: number, rng?: Rng): Float32Array {
   if (probs.length % numClasses !== 0) throw new RangeError('probability matrix is not n x numClasses');
   const n = probs.length / numClasses;
   const scores = new Float32Array(n);

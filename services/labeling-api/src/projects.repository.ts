@@ -31,7 +31,7 @@ export interface ProjectSettings {
 export async function insertProject(db: Queryable, input: ProjectSettings & { name: string; labels: string[] }): Promise<ProjectRow> {
   const { rows } = await db.query<ProjectRow>(
     `INSERT INTO projects (name, labels, guidelines, strategy, retrain_every, lease_seconds, label_budget)
-     VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, 'margin'), COALESCE($5, 20), COALESCE($6, 600), $7)
+     VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, 'auto'), COALESCE($5, 20), COALESCE($6, 600), $7)
      RETURNING ${COLUMNS}`,
     [input.name, input.labels, input.guidelines ?? null, input.strategy ?? null, input.retrain_every ?? null, input.lease_seconds ?? null, input.label_budget ?? null],
   );

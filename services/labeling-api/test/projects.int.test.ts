@@ -19,7 +19,7 @@ describe('projects', () => {
       name: 'Sentiment',
       labels: ['pos', 'neg', 'neutral'],
       guidelines: '',
-      strategy: 'margin',
+      strategy: 'auto',
       retrain_every: 20,
       lease_seconds: 600,
       label_budget: null,
@@ -38,7 +38,7 @@ describe('projects', () => {
       { name: 'x', labels: ['a', ''] },
       { name: 'x', labels: ['a', '  '] },
       { name: 'x', labels: Array.from({ length: 1001 }, (_, i) => `l${i}`) },
-      { name: 'x', labels: ['a', 'b'], strategy: 'bald' },
+      { name: 'x', labels: ['a', 'b'], strategy: 'expected_error_reduction' },
       { name: 'x', labels: ['a', 'b'], lease_seconds: 5 },
       { name: 'x', labels: ['a', 'b'], retrain_every: 0 },
       { name: '', labels: ['a', 'b'] },
@@ -76,7 +76,7 @@ describe('projects', () => {
 
   it('changes settings; a new strategy queues a re-ranking, the same one does not', async () => {
     const projectId = await createProject(h);
-    const same = await h.http({ method: 'PATCH', url: `/v1/projects/${projectId}`, payload: { strategy: 'margin', guidelines: 'Be kind.' } });
+    const same = await h.http({ method: 'PATCH', url: `/v1/projects/${projectId}`, payload: { strategy: 'auto', guidelines: 'Be kind.' } });
     expect(same.statusCode).toBe(200);
     expect(same.json().guidelines).toBe('Be kind.');
     expect(await outboxFor(h.db.pool, projectId)).toEqual([]);

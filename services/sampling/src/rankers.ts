@@ -3,11 +3,13 @@ import {
   coldStartOrder,
   createRng,
   deserializeModel,
+  isScoreName,
   predictProba,
   rationale,
   scorePool,
   type StrategyName,
 } from '@alder/learning';
+import { rankBatchWithModel } from './batch-ranker';
 import { recentUnlabeled, unlabeledPage } from './pool-items.repository';
 import { copyEntries, type RankingEntry } from './ranking-entries.copy';
 import type { StoredModel } from './ranking.repository';
@@ -26,6 +28,9 @@ export const COLD_START_CAP = 20_000;
  */
 export const COLD_START_HEAD = 50;
 
+/** Batch size of a batch strategy when the caller gives none (projects pass retrain_every). */
+export const DEFAULT_BATCH = 25;
+
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A stable 32-bit seed from a string (FNV-1a), so re-running a job ranks the same way. */
@@ -41,16 +46,20 @@ export function seedOf(value: string): number {
 /**
  * Scores the whole unlabeled pool with `model`, chunk by chunk in id order (keyset pagination),
  * and writes one entry per item: priority = uncertainty score, probabilities in the model's
- * label order, and the strategy's rationale. Returns the number of entries.
+ * label order, and the strategy's rationale. A batch strategy (see batch-ranker.ts) also
+ * raises its `batch` picks to the top. Returns the number of entries.
  */
 export async function rankWithModel(
   client: PoolClient,
-  input: { projectId: string; rankingId: number; stored: StoredModel; strategy: StrategyName; seed: number },
+  input: { projectId: string; rankingId: number; stored: StoredModel; strategy: StrategyName; seed: number; batch?: number },
 ): Promise<number> {
   const { projectId, rankingId, stored, strategy } = input;
   const model = deserializeModel(new Uint8Array(stored.params.buffer, stored.params.byteOffset, stored.params.byteLength));
   const k = model.numClasses;
   if (k !== stored.labels.length) throw new Error(`model ${stored.id} has ${k} outputs but ${stored.labels.length} labels`);
+  if (!isScoreName(strategy)) {
+    return rankBatchWithModel(client, { projectId, rankingId, modelId: stored.id, model, labels: stored.labels, strategy, batch: input.batch ?? DEFAULT_BATCH, seed: input.seed });
+  }
   // The random strategy draws from one seeded stream across chunks.
   const rng = createRng(input.seed);
   let afterId = 0;

@@ -10,15 +10,17 @@ export interface ProjectForRanking {
   labels: string[];
   strategy: string;
   currentModelId: number | null;
+  /** Labels between trainings: the size of the batch a batch strategy selects. */
+  retrainEvery: number;
 }
 
 export async function loadProject(db: Queryable, projectId: string): Promise<ProjectForRanking | null> {
-  const { rows } = await db.query<{ labels: string[]; strategy: string; current_model_id: number | null }>(
-    'SELECT labels, strategy, current_model_id FROM projects WHERE id = $1',
+  const { rows } = await db.query<{ labels: string[]; strategy: string; current_model_id: number | null; retrain_every: number }>(
+    'SELECT labels, strategy, current_model_id, retrain_every FROM projects WHERE id = $1',
     [projectId],
   );
   const row = rows[0];
-  return row ? { labels: row.labels, strategy: row.strategy, currentModelId: row.current_model_id } : null;
+  return row ? { labels: row.labels, strategy: row.strategy, currentModelId: row.current_model_id, retrainEvery: row.retrain_every } : null;
 }
 
 export interface StoredModel {

@@ -130,9 +130,34 @@ describe('rank-pool with a model', () => {
     const againRows = await entries((again as { rankingId: number }).rankingId);
     expect(againRows.map((r) => [r.item_id, r.score])).toEqual(rows.map((r) => [r.item_id, r.score]));
 
-    await db.pool.query(`UPDATE projects SET strategy = 'bald' WHERE id = $1`, [seeded.projectId]);
+    await db.pool.query(`UPDATE projects SET strategy = 'expected_error_reduction' WHERE id = $1`, [seeded.projectId]);
     const second = (await processRankPool({ pool: db.pool }, { projectId: seeded.projectId }, context())) as { strategy: string };
     expect(second.strategy).toBe('margin');
+  });
+
+  it('puts a batch strategy\'s picks first and ranks the rest by margin', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 260, labeled: 60, testSize: 0, offset: 4000, strategy: 'auto', retrainEvery: 10 });
+    const modelId = await storeTrainedModel(db.pool, seeded.projectId);
+    await db.pool.query(
+      'INSERT INTO model_training_labels (model_id, annotation_id) SELECT $1, id FROM annotations WHERE project_id = $2',
+      [modelId, seeded.projectId],
+    );
+    for (const strategy of ['auto', 'hybrid', 'coreset', 'committee']) {
+      await db.pool.query('UPDATE projects SET strategy = $2 WHERE id = $1', [seeded.projectId, strategy]);
+      const result = (await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context())) as { rankingId: number; strategy: string; itemCount: number };
+      expect(result).toMatchObject({ strategy, itemCount: 200 });
+      const rows = await entries(result.rankingId);
+      const picks = rows.filter((r) => r.priority > 1);
+      expect(picks).toHaveLength(10);
+      expect(picks.map((r) => r.priority)).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2]);
+      for (const r of rows.slice(10)) {
+        expect(r.priority).toBe(r.score);
+        expect(r.rationale).toBe(rationale('margin', Float32Array.from(r.probs!), TREC_LABELS));
+      }
+      if (strategy === 'hybrid') expect(picks[1]!.rationale).toMatch(/^margin \d\.\d\d between \w+ \(\d\.\d\d\) and \w+ \(\d\.\d\d\); pick 2 of 10, \d+\.\d\d from the nearest other pick$/);
+      if (strategy === 'auto') expect(picks[0]!.rationale).toMatch(/^auto \(4% uncertainty at 60 labels\): /);
+      if (strategy === 'committee') expect(picks[0]!.rationale).toMatch(/^committee of 4 split: vote entropy/);
+    }
   });
 
   it('keeps the last rankings only', async () => {

@@ -1,11 +1,14 @@
 import {
   argmaxRows,
+  AUTO_COLD_START_LABELS,
   coldStartOrder,
   createRng,
   evaluate,
   predictProba,
-  scorePool,
+  rankPool,
+  selectionContext,
   trainClassifier,
+  trainCommittee,
   type StrategyName,
   type TrainedModel,
 } from '@alder/learning';
@@ -25,6 +28,8 @@ export interface RunSpec {
   repeat: number;
   seed: number;
   initial: readonly number[];
+  /** The repeat's whole cold-start order (initial is its head), continued by `auto` early on. */
+  coldStart?: readonly number[];
 }
 
 /** Reported after every model of a run. */
@@ -37,6 +42,12 @@ export interface RoundInfo {
 /** The first `initial` items of the learning package's cold-start order for this seed. */
 export function initialSet(data: Dataset, initial: number, seed: number): number[] {
   return coldStartOrder(data.train.texts, { seed }).slice(0, Math.min(initial, data.train.texts.length));
+}
+
+/** The cold-start order restricted to the unlabeled candidates, as positions into `unlabeled`. */
+function coldStartPositions(order: readonly number[], unlabeled: readonly number[]): number[] {
+  const position = new Map(unlabeled.map((item, p) => [item, p]));
+  return order.filter((i) => position.has(i)).map((i) => position.get(i)!);
 }
 
 /** How many models a run trains: one on the initial set, then one per batch until the budget or pool runs out. */
@@ -111,13 +122,22 @@ export async function simulateRun(
 
     t = performance.now();
     const take = Math.min(settings.batch, settings.budget - labeled.length, unlabeled.length);
-    // Per-item strategies: score the unlabeled pool and take the top of it.
-    const probs = predictProba(model, unlabeled.map((i) => texts[i]!));
-    const scores = scorePool(strategy, probs, data.labels.length, rng);
-    const picked = Array.from(unlabeled.keys())
-      .sort((a, b) => scores[b]! - scores[a]! || a - b)
-      .slice(0, take)
-      .map((position) => unlabeled[position]!);
+    // Every strategy, per-item score or batch, goes through the learning package's rankPool.
+    const candidates = unlabeled.map((i) => texts[i]);
+    let ctx = selectionContext(model, candidates, {
+      labels: data.labels,
+      labeledTexts: labeled.map((i) => texts[i]),
+      labeledY: labeled.map((i) => y[i]),
+      rng,
+    });
+    if (spec.coldStart && labeled.length < AUTO_COLD_START_LABELS) ctx = { ...ctx, coldStartOrder: coldStartPositions(spec.coldStart, unlabeled) };
+    const committee =
+      strategy === 'committee'
+        ? (await trainCommittee(labeled.map((i) => texts[i]), labeled.map((i) => y[i]), k, { seed: spec.seed + labeled.length })).map((m) =>
+            predictProba(m, candidates),
+          )
+        : undefined;
+    const picked = rankPool(strategy, { ...ctx, committee }, take).order.slice(0, take).map((position) => unlabeled[position]);
     for (const i of picked) {
       isLabeled[i] = 1;
       labeled.push(i);

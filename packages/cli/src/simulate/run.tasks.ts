@@ -1,5 +1,6 @@
 import type { Dataset } from './dataset.loader';
-import { fullDataRun, initialSet, simulateRun, type LoopSettings, type RoundInfo } from './in-process.loop';
+import { coldStartOrder } from '@alder/learning';
+import { fullDataRun, simulateRun, type LoopSettings, type RoundInfo } from './in-process.loop';
 import type { FullDataResult, RunResult } from './simulate.types';
 
 /** A unit of in-process work: one strategy in one repeat, or one repeat's full-data reference. */
@@ -19,15 +20,16 @@ export interface TaskSettings extends LoopSettings {
  * starts from the same set whichever thread runs it.
  */
 export function createTaskRunner(data: Dataset, settings: TaskSettings) {
-  const initialSets = new Map<number, number[]>();
+  const orders = new Map<number, number[]>();
   return async (task: SimTask, onRound: (info: RoundInfo) => void): Promise<TaskResult> => {
     if (task.kind === 'full') return { kind: 'full', result: await fullDataRun(data, task.repeat, task.seed) };
-    let initial = initialSets.get(task.seed);
-    if (!initial) {
-      initial = initialSet(data, settings.initial, task.seed);
-      initialSets.set(task.seed, initial);
+    let coldStart = orders.get(task.seed);
+    if (!coldStart) {
+      coldStart = coldStartOrder(data.train.texts, { seed: task.seed });
+      orders.set(task.seed, coldStart);
     }
-    const result = await simulateRun(data, { strategy: task.strategy, repeat: task.repeat, seed: task.seed, initial }, settings, { onRound });
+    const initial = coldStart.slice(0, Math.min(settings.initial, coldStart.length));
+    const result = await simulateRun(data, { strategy: task.strategy, repeat: task.repeat, seed: task.seed, initial, coldStart }, settings, { onRound });
     return { kind: 'run', result };
   };
 }
