@@ -120,9 +120,27 @@ describe('summarize', () => {
     // repeat 0: 50 labels -5 points; repeat 1: -4 points.
     expect(summary.margin.worst_gap_to_random).toBeCloseTo(-4.5, 9);
     expect(summary.random.worst_gap_to_random).toBe(0);
+    expect(summary.margin.worst_gap_per_repeat).toBeCloseTo(-4.5, 9);
     expect(summary.margin.saving_vs_random['90'].pct).toBeCloseTo((1 - 75 / 87.5) * 100, 9);
     expect(summary.margin.saving_vs_random['98']).toEqual({ pct: 0, bound: 'lower' });
     expect(summary.random.saving_vs_random['90']).toEqual({ pct: 0, bound: 'exact' });
+  });
+  it('takes the worst gap at the worst point of the median curve, not the median of per-repeat worst points', () => {
+    const paired = summarize(
+      [
+        run('random', 0, curve([25, 0.5], [50, 0.6], [75, 0.7])),
+        run('random', 1, curve([25, 0.5], [50, 0.6], [75, 0.7])),
+        run('random', 2, curve([25, 0.5], [50, 0.6], [75, 0.7])),
+        run('auto', 0, curve([25, 0.5], [50, 0.55], [75, 0.71])),
+        run('auto', 1, curve([25, 0.5], [50, 0.61], [75, 0.65])),
+        run('auto', 2, curve([25, 0.5], [50, 0.58], [75, 0.69])),
+      ],
+      full,
+      ['random', 'auto'],
+    );
+    // gaps at 50: -5, +1, -2 (median -2); at 75: +1, -5, -1 (median -1); per repeat -5, -5, -2.
+    expect(paired.auto.worst_gap_to_random).toBeCloseTo(-2, 9);
+    expect(paired.auto.worst_gap_per_repeat).toBeCloseTo(-5, 9);
   });
   it('prints one table row per strategy with bounds marked', () => {
     const table = formatSummaryTable([summary.random, summary.margin]);

@@ -22,8 +22,11 @@ export interface LeasedTask {
 /**
  * Leases the next item in one statement: the highest-priority free unlabeled pool item of the
  * project's current ranking, else the oldest free unlabeled pool item the ranking does not
- * cover. Rows are claimed with FOR UPDATE SKIP LOCKED, so concurrent callers never get the same
- * item; an expired lease counts as free. The lease and what the annotator is shown are logged
+ * cover. Rows are claimed with FOR NO KEY UPDATE SKIP LOCKED, so concurrent callers never get the
+ * same item; an expired lease counts as free. NO KEY: rows that reference an item (ranking
+ * entries being written by sampling, annotations) hold FOR KEY SHARE locks on it, which a plain
+ * FOR UPDATE would treat as taken and skip, emptying the queue while a ranking is built.
+ * The lease and what the annotator is shown are logged
  * in task_leases by the same statement. Null when no item is free.
  */
 export async function leaseNextItem(db: Queryable, projectId: string, annotator: string, apiKeyId: string | null): Promise<LeasedTask | null> {
@@ -39,7 +42,7 @@ export async function leaseNextItem(db: Queryable, projectId: string, annotator:
          AND (i.lease_id IS NULL OR i.lease_expires_at <= now())
        ORDER BY re.priority DESC, re.item_id
        LIMIT 1
-       FOR UPDATE OF i SKIP LOCKED
+       FOR NO KEY UPDATE OF i SKIP LOCKED
      ), unranked AS (
        SELECT i.id, NULL::bigint AS ranking_id
        FROM items i
@@ -51,7 +54,7 @@ export async function leaseNextItem(db: Queryable, projectId: string, annotator:
          )
        ORDER BY i.id
        LIMIT 1
-       FOR UPDATE OF i SKIP LOCKED
+       FOR NO KEY UPDATE OF i SKIP LOCKED
      ), picked AS (
        SELECT id, ranking_id FROM ranked
        UNION ALL
@@ -109,7 +112,7 @@ export interface LeaseState {
   selection_strategy: string;
 }
 
-/** A lease with its item locked (FOR UPDATE), so submit and release see and change it alone. */
+/** A lease with its item locked (FOR NO KEY UPDATE), so submit and release see and change it alone. */
 export async function lockLease(db: Queryable, taskId: string): Promise<LeaseState | null> {
   const { rows } = await db.query<LeaseState>(
     `SELECT l.id, l.project_id, l.item_id, i.external_id, l.annotator, l.outcome,
@@ -121,7 +124,7 @@ export async function lockLease(db: Queryable, taskId: string): Promise<LeaseSta
      JOIN projects p ON p.id = l.project_id
      LEFT JOIN models m ON m.id = l.model_id
      WHERE l.id = $1
-     FOR UPDATE OF l, i`,
+     FOR NO KEY UPDATE OF l, i`,
     [taskId],
   );
   return rows[0] ?? null;

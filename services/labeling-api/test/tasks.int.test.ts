@@ -83,6 +83,28 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
     expect(rows[0].n).toBe(12);
   });
 
+  it('keeps serving while sampling writes the next ranking (its foreign keys share-lock the items)', async () => {
+    const projectId = await createProject(h);
+    const ids = await insertItems(h.db.pool, projectId, 3);
+    await insertRanking(h.db.pool, projectId, null, 'cold_start', ids.map((itemId, i) => ({ itemId, priority: i })));
+    // What the sampling service does while it builds a ranking: entries referencing every item
+    // are written in an open transaction, which holds FOR KEY SHARE locks on those items.
+    const building = await h.db.pool.connect();
+    try {
+      await building.query('BEGIN');
+      const { rows } = await building.query(`INSERT INTO rankings (project_id, strategy, request_key, status) VALUES ($1, 'margin', gen_random_uuid()::text, 'building') RETURNING id`, [projectId]);
+      await building.query("INSERT INTO ranking_entries (ranking_id, item_id, priority, rationale) SELECT $1, unnest($2::bigint[]), 0, 'next'", [rows[0].id, ids]);
+      const served = await next(projectId, 'alice');
+      expect(served.statusCode).toBe(200);
+      expect(served.json().item.id).toBe(ids[2]);
+      const submitted = await submit(served.json().task_id, { annotator: 'alice', label: 'pos' });
+      expect(submitted.statusCode).toBe(201);
+    } finally {
+      await building.query('ROLLBACK');
+      building.release();
+    }
+  });
+
   it('returns an item whose lease expired to the pool', async () => {
     const projectId = await createProject(h);
     const [only] = await insertItems(h.db.pool, projectId, 1);

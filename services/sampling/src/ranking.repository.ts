@@ -73,7 +73,7 @@ export async function publishRanking(
   input: { projectId: string; rankingId: number; modelId: number | null; itemCount: number; jobKey: string },
 ): Promise<PublishOutcome> {
   const { rows } = await client.query<{ current_model_id: number | null; current_ranking_id: number | null }>(
-    'SELECT current_model_id, current_ranking_id FROM projects WHERE id = $1 FOR UPDATE',
+    'SELECT current_model_id, current_ranking_id FROM projects WHERE id = $1 FOR NO KEY UPDATE',
     [input.projectId],
   );
   const project = rows[0];

@@ -28,7 +28,7 @@ export async function beginTraining(
   input: { projectId: string; jobKey: string; reason?: string },
 ): Promise<TrainingStart> {
   const { projectId, jobKey } = input;
-  const project = await client.query<{ labels: string[] }>('SELECT labels FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
+  const project = await client.query<{ labels: string[] }>('SELECT labels FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
   if (!project.rowCount) return { kind: 'skipped', reason: 'no-project' };
   const labels = project.rows[0]!.labels;
 
@@ -141,7 +141,7 @@ export type FinishOutcome = { kind: 'superseded' } | { kind: 'ready'; current: b
 export async function finishTraining(client: PoolClient, training: Training, jobKey: string, done: FinishedTraining): Promise<FinishOutcome> {
   const { projectId, modelId } = training;
   const project = await client.query<{ label_count: number; train_requested_at_count: number; retrain_every: number }>(
-    'SELECT label_count, train_requested_at_count, retrain_every FROM projects WHERE id = $1 FOR UPDATE',
+    'SELECT label_count, train_requested_at_count, retrain_every FROM projects WHERE id = $1 FOR NO KEY UPDATE',
     [projectId],
   );
   const updated = await client.query(

@@ -22,7 +22,7 @@ export async function ensureStopSet(pool: Pool, projectId: string): Promise<Stop
   const existing = await readStopSet(pool, projectId);
   if (existing.length) return existing;
   await withTransaction(pool, async (client) => {
-    await client.query('SELECT 1 FROM projects WHERE id = $1 FOR UPDATE', [projectId]);
+    await client.query('SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
     await client.query(
       `INSERT INTO stop_set_items (project_id, position, item_id)
        SELECT $1, (row_number() OVER (ORDER BY h, id) - 1)::int, id

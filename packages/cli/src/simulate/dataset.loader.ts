@@ -55,7 +55,9 @@ export async function readLabeledJsonl(path: string): Promise<Row[]> {
 
 /** Loads both files and indexes their labels in one shared, sorted label list. */
 export async function loadDataset(trainPath: string, testPath: string): Promise<Dataset> {
-  const [train, test] = await Promise.all([readLabeledJsonl(trainPath), readLabeledJsonl(testPath)]);
+  // One after the other, so that when both are bad the error always names the train file.
+  const train = await readLabeledJsonl(trainPath);
+  const test = await readLabeledJsonl(testPath);
   const labels = [...new Set([...train, ...test].map((r) => r.label))].sort();
   if (labels.length < 2) throw new DatasetError(`${trainPath}: needs at least two distinct labels, found ${labels.length}`);
   const testOnly = [...new Set(test.map((r) => r.label))].filter((l) => !train.some((r) => r.label === l));

@@ -61,8 +61,13 @@ export interface StrategySummary {
   full_accuracy: number | null;
   labels_to_reach: Record<ReachKey, number | null>;
   saving_vs_random: Record<ReachKey, Saving>;
-  /** Most negative (strategy - random) accuracy at matching label counts, in accuracy points. */
+  /**
+   * Lowest over label counts of the median over repeats of the paired (strategy - random)
+   * accuracy gap, in accuracy points: how far below random the median curve ever goes.
+   */
   worst_gap_to_random: number | null;
+  /** Median over repeats of each repeat's own lowest paired gap (more pessimistic: a min of noisy points). */
+  worst_gap_per_repeat: number | null;
   final: StopPoint | null;
   stop: StopPoint | null;
 }

@@ -8,6 +8,8 @@ function savingCell(s: Saving): string {
   return s.bound === 'lower' ? `>${pct}` : s.bound === 'upper' ? `<${pct}` : pct;
 }
 
+const signedPoints = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(1)}`);
+
 /**
  * The summary as a plain-text table, one row per strategy (medians over repeats). A target
  * never reached shows as ">N" (N = the labels the run ended at); savings that are only bounds
@@ -15,7 +17,7 @@ function savingCell(s: Saving): string {
  */
 export function formatSummaryTable(summaries: readonly StrategySummary[]): string {
   const reachHeads = REACH_FRACTIONS.map((f) => `@${reachKey(f)}%`);
-  const header = ['strategy', 'AUC', 'final acc', ...reachHeads, ...reachHeads.map((h) => `save${h}`), 'worst gap', 'stop labels', 'stop acc'];
+  const header = ['strategy', 'AUC', 'final acc', ...reachHeads, ...reachHeads.map((h) => `save${h}`), 'worst gap', 'worst/rep', 'stop labels', 'stop acc'];
   const rows = summaries.map((s) => [
     s.strategy,
     fixed(s.auc, 4),
@@ -25,7 +27,8 @@ export function formatSummaryTable(summaries: readonly StrategySummary[]): strin
       return labels === null ? (s.final ? `>${s.final.labels}` : 'n/a') : String(labels);
     }),
     ...REACH_FRACTIONS.map((f) => savingCell(s.saving_vs_random[reachKey(f)])),
-    s.worst_gap_to_random === null ? 'n/a' : `${s.worst_gap_to_random >= 0 ? '+' : ''}${s.worst_gap_to_random.toFixed(1)}`,
+    signedPoints(s.worst_gap_to_random),
+    signedPoints(s.worst_gap_per_repeat),
     s.stop ? String(s.stop.labels) : 'null',
     s.stop ? s.stop.accuracy.toFixed(4) : 'null',
   ]);
@@ -40,7 +43,8 @@ export function tableLegend(fullAccuracy: number | null, repeats: number, stoppi
     `medians over ${repeats} repeat(s); full-data accuracy ${fixed(fullAccuracy, 4)}`,
     'AUC: accuracy vs labels, area / label range; @x%: labels to reach x% of full-data accuracy;',
     'save@x%: fewer labels than random (> / <: a bound, one side never got there);',
-    'worst gap: lowest (strategy - random) accuracy over the curve, in points, at matching label counts;',
+    'worst gap: lowest point of the median paired (strategy - random) accuracy gap, in points;',
+    'worst/rep: median of each repeat\'s own lowest paired gap (a min over noisy points: lower);',
     `stop: ${stoppingNote}`,
   ].join('\n');
 }
