@@ -4,12 +4,11 @@ export { DEFAULT_FEATURE_CONFIG, featurize, resolveFeatureConfig, type FeatureCo
 export { argmaxRows, evaluate, type ClassMetrics, type Evaluation } from './metrics';
 export { type Pooling, type TrainedModel, type TrainingMeta } from './model';
 export { embed, predictProba, predictProbaTf } from './predict';
-export { createRng, type Rng } from './rng';
+export { createRng, drawKey, type Rng } from './rng';
 export { deserializeModel, serializeModel } from './serialize';
 export { isScoreName, rationale, SCORE_NAMES, scorePool, STRATEGY_NAMES, uncertainty, type ScoreName, type StrategyName } from './strategies';
 export { denseKMeans, kCenterGreedy, kMeansPlusPlus, type DenseRows } from './diversity';
 export {
-  AUTO_COLD_START_LABELS,
   AUTO_COVERAGE_TILT,
   AUTO_RAMP_END,
   AUTO_RAMP_START,

@@ -39,3 +39,20 @@ export function normal(rng: Rng): number {
   const u = 1 - rng(); // in (0, 1], so log(u) is finite
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }
+
+/**
+ * A uniform [0, 1) key for one item, fixed by (seed, id): sorting a pool by it gives a random
+ * order that does not reshuffle when the pool changes (an item keeps its place in line while
+ * others are labelled or added). Random sampling takes the lowest keys first; auto's random
+ * share draws from the same order, so against random at the same seed the two differ only
+ * where auto chose otherwise. murmur3's finaliser over the seed-mixed id.
+ */
+export function drawKey(seed: number, id: number): number {
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(id >>> 0, 0x85ebca6b) ^ Math.floor(id / 4294967296)) >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}

@@ -1,4 +1,4 @@
-import { createRng } from './rng';
+import { createRng, drawKey } from './rng';
 import { autoUncertainShare, byScore, coverageRandomPicks, marginPhrase, rankPool, selectBatch, type SelectionContext } from './selection';
 import { STRATEGY_NAMES } from './strategies';
 
@@ -90,14 +90,21 @@ describe('rankPool', () => {
     expect(humTilted).toBeLessThan(200);
   });
 
-  it('auto continues the cold-start order below AUTO_COLD_START_LABELS labels, and only then', () => {
-    const early = { ...duplicatePool(), labeledCount: 25, coldStartOrder: [39, 5, 21, 22] };
-    const ranked = rankPool('auto', early, 3);
-    expect(ranked.order.slice(0, 3)).toEqual([39, 5, 21]);
-    expect(ranked.rationales[39]).toBe('auto (0% uncertainty at 25 labels): cold-start order: diverse representative 1 of 3 (text clusters)');
-    // A cold-start order shorter than the batch is topped up with random draws.
-    expect(new Set(selectBatch('auto', { ...early, coldStartOrder: [7] }, 4)).size).toBe(4);
-    expect(selectBatch('auto', { ...early, labeledCount: 60 }, 3)).not.toEqual([39, 5, 21]);
+  it('random and auto\'s random share draw in the context\'s shared order (drawKeys) when it has one', () => {
+    const base = duplicatePool();
+    const n = base.probs.length / base.numClasses;
+    const drawKeys = Float64Array.from({ length: n }, (_, i) => drawKey(5, 1000 + i));
+    const ascending = Array.from({ length: n }, (_, i) => i).sort((a, b) => drawKeys[a] - drawKeys[b]);
+    const ctx = { ...base, labeledCount: 40, drawKeys };
+    // Different rng streams, same draws: the order comes from the keys alone.
+    expect(rankPool('random', { ...ctx, rng: createRng(1) }, 0).order.slice(0, 5)).toEqual(ascending.slice(0, 5));
+    expect(rankPool('random', { ...ctx, rng: createRng(2) }, 0).order.slice(0, 5)).toEqual(ascending.slice(0, 5));
+    // Below AUTO_RAMP_START labels auto is all random share: the same first picks as random,
+    // except that it skips an exact duplicate of an earlier pick.
+    const auto = selectBatch('auto', { ...ctx, rng: createRng(3) }, 3);
+    const rows = (i: number) => Array.from(base.embeddings.subarray(i * base.dim, (i + 1) * base.dim)).join();
+    const distinct = ascending.filter((i, t) => ascending.slice(0, t).every((j) => rows(j) !== rows(i)));
+    expect(auto).toEqual(distinct.slice(0, 3));
   });
 
   it('auto\'s random draws skip exact duplicates while distinct items are left', () => {

@@ -25,10 +25,11 @@ export interface SelectionContext {
   /** Per committee member, its n x numClasses probabilities of the candidates (committee). */
   readonly committee?: readonly Float32Array[];
   /**
-   * Candidate indices in the cold-start order (`coldStartOrder` over the candidates' texts: TF-IDF
-   * cluster medoids first); auto continues it while labels are fewer than AUTO_COLD_START_LABELS.
+   * Per candidate, its place in the pool's fixed random order (`drawKey(seed, item id)`, lowest
+   * drawn first). When present, `random` and auto's random share draw in this order instead of
+   * from rng, so a paired comparison with random shares its draws (common random numbers).
    */
-  readonly coldStartOrder?: readonly number[];
+  readonly drawKeys?: Float32Array | Float64Array;
   readonly rng: Rng;
 }
 
@@ -50,12 +51,6 @@ export const HYBRID_SHORTLIST_FACTOR = 10;
 export const AUTO_RAMP_START = 50;
 /** auto: labels from which the batch is all hybrid (uncertainty shortlist, then diversity). */
 export const AUTO_RAMP_END = 300;
-/**
- * auto: below this many labels the representative share continues the cold-start order (when the
- * context has one). The cold start clusters 50 ways; its medoids trained better first models
- * than random on trec and chnsenticorp (README), while the model's own space is still poor.
- */
-export const AUTO_COLD_START_LABELS = 50;
 /**
  * auto: exponent of the class-coverage weight of its random draws, ((mean + 1) / (count + 1))^(tilt / 2);
  * 0 = plain random. A tilt of 1 cost 1-2 points against random at 100-275 labels on held-out trec.
@@ -203,7 +198,9 @@ export function coverageRandomPicks(
   const mean = counts.reduce((a, b) => a + b, 0) / Math.max(1, k);
   const predicted = (i: number) => topTwo(ctx.probs.subarray(i * k, (i + 1) * k))[0];
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = exclude.has(i) ? -Infinity : Math.log(1 - ctx.rng()) / Math.pow((mean + 1) / ((counts[predicted(i)] ?? 0) + 1), tilt / 2);
+  // u in (0, 1]: 1 - the candidate's draw key when the context has them, else a fresh draw.
+  const u = (i: number) => 1 - (ctx.drawKeys ? ctx.drawKeys[i] : ctx.rng());
+  for (let i = 0; i < n; i++) keys[i] = exclude.has(i) ? -Infinity : Math.log(u(i)) / Math.pow((mean + 1) / ((counts[predicted(i)] ?? 0) + 1), tilt / 2);
   const order = byScore(keys).filter((i) => !exclude.has(i));
   const rows: DenseRows = { data: ctx.embeddings, dim: ctx.dim };
   const picks: number[] = [];
@@ -219,12 +216,6 @@ export function coverageRandomPicks(
     return `${tilt > 0 ? 'random draw tilted to rarely labelled classes' : 'random draw'}; predicted ${ctx.labels[cls] ?? `#${cls}`} (${counts[cls] ?? 0} labelled so far)`;
   });
   return { picks, why };
-}
-
-/** The first `take` candidates of the cold-start order that are not excluded. */
-function coldStartPicks(order: readonly number[], n: number, take: number, exclude: ReadonlySet<number>): { picks: number[]; why: string[] } {
-  const picks = order.filter((i) => i >= 0 && i < n && !exclude.has(i)).slice(0, take);
-  return { picks, why: picks.map((_, t) => `cold-start order: diverse representative ${t + 1} of ${picks.length} (text clusters)`) };
 }
 
 /** auto's share of the batch that comes from hybrid (the rest is representative), by labels so far. */
@@ -244,14 +235,17 @@ export function autoUncertainShare(labeledCount: number): number {
  * - badge: k-means++ seeding over gradient embeddings (Ash et al. 2020).
  * - bald: top BALD scores under MC dropout over the head's input (Gal et al. 2017).
  * - auto: a share autoUncertainShare(labels) of the batch from hybrid, the rest representative
- *   (continuing ctx.coldStartOrder below AUTO_COLD_START_LABELS labels, else coverageRandomPicks).
+ *   (coverageRandomPicks: random draws, in ctx.drawKeys' order when given). The cold start before
+ *   any model is the sampling service's; once a model exists, auto's early batches are random:
+ *   continuing the cold start's cluster medoids cost 1.6 points against random at 50 labels on
+ *   a held-out part of subj train (and only helped on trec and chnsenticorp).
  */
 export function rankPool(strategy: StrategyName, ctx: SelectionContext, batchSize: number): RankedPool {
   const n = sizeOf(ctx);
   const k = ctx.numClasses;
   const take = Math.max(0, Math.min(batchSize, n));
   if (isScoreName(strategy)) {
-    const scores = scorePool(strategy, ctx.probs, k, ctx.rng);
+    const scores = strategy === 'random' && ctx.drawKeys ? Float32Array.from(ctx.drawKeys, (key) => 1 - key) : scorePool(strategy, ctx.probs, k, ctx.rng);
     const rationales = Array.from({ length: n }, (_, i) => rationale(strategy, ctx.probs.subarray(i * k, (i + 1) * k), ctx.labels));
     return { order: byScore(scores), scores, rationales, batch: 0 };
   }
@@ -304,16 +298,7 @@ export function rankPool(strategy: StrategyName, ctx: SelectionContext, batchSiz
       const hybrid = hybridPicks(ctx, margin, uncertain);
       const exclude = new Set(hybrid.picks);
       const rest = take - hybrid.picks.length;
-      const rep =
-        ctx.labeledCount < AUTO_COLD_START_LABELS && ctx.coldStartOrder?.length
-          ? coldStartPicks(ctx.coldStartOrder, n, rest, exclude)
-          : coverageRandomPicks(ctx, rest, exclude);
-      // A short cold-start order (a tiny pool): top up with random draws.
-      if (rep.picks.length < rest) {
-        const more = coverageRandomPicks(ctx, rest - rep.picks.length, new Set([...exclude, ...rep.picks]));
-        rep.picks.push(...more.picks);
-        rep.why.push(...more.why);
-      }
+      const rep = coverageRandomPicks(ctx, rest, exclude);
       const phase = `auto (${Math.round(share * 100)}% uncertainty at ${ctx.labeledCount} labels)`;
       const picks = hybrid.picks.concat(rep.picks);
       const why = hybrid.why.concat(rep.why).map((w) => `${phase}: ${w}`);

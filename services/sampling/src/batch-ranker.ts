@@ -1,5 +1,5 @@
 import type { PoolClient } from '@alder/db';
-import { AUTO_COLD_START_LABELS, coldStartOrder, createRng, predictProba, rankPool, rationale, scorePool, selectionContext, trainCommittee, type StrategyName, type TrainedModel } from '@alder/learning';
+import { createRng, drawKey, predictProba, rankPool, rationale, scorePool, selectionContext, trainCommittee, type StrategyName, type TrainedModel } from '@alder/learning';
 import { unlabeledPage, type PoolItem } from './pool-items.repository';
 import { copyEntries, type RankingEntry } from './ranking-entries.copy';
 import { trainingSample } from './training-labels.repository';
@@ -69,7 +69,7 @@ class CandidateSet {
  */
 export async function rankBatchWithModel(
   client: PoolClient,
-  input: { projectId: string; rankingId: number; modelId: number; model: TrainedModel; labels: string[]; strategy: StrategyName; batch: number; seed: number },
+  input: { projectId: string; rankingId: number; modelId: number; model: TrainedModel; labels: string[]; strategy: StrategyName; batch: number; seed: number; drawSeed: number },
 ): Promise<number> {
   const { projectId, rankingId, model, labels, strategy } = input;
   const k = model.numClasses;
@@ -115,10 +115,9 @@ export async function rankBatchWithModel(
           predictProba(m, pool.map((c) => c.text)),
         )
       : undefined;
-  // auto's first batches continue a diversity cold start (over the candidates, not the whole pool).
-  const coldStart =
-    effective === 'auto' && trained.count < AUTO_COLD_START_LABELS ? coldStartOrder(pool.map((c) => c.text), { seed: input.seed }) : undefined;
-  const ranked = rankPool(effective, { ...ctx, committee, coldStartOrder: coldStart }, Math.min(input.batch, pool.length));
+  // auto's random share draws in the project's fixed random order of its items (see drawKey).
+  const drawKeys = Float64Array.from(pool, (c) => drawKey(input.drawSeed, c.id));
+  const ranked = rankPool(effective, { ...ctx, committee, drawKeys }, Math.min(input.batch, pool.length));
   const picks = ranked.order.slice(0, ranked.batch);
   await client.query(
     `UPDATE ranking_entries e SET priority = p.priority, rationale = p.rationale

@@ -79,7 +79,7 @@ export async function processRankPool(
       itemCount =
         modelId === null || strategy === null
           ? await rankColdStart(client, { projectId, rankingId, seed: seedOf(projectId) })
-          : await rankWithModel(client, { projectId, rankingId, stored: await loadModel(client, modelId), strategy, seed: seedOf(jobKey), batch: project.retrainEvery });
+          : await rankWithModel(client, { projectId, rankingId, stored: await loadModel(client, modelId), strategy, seed: seedOf(jobKey), drawSeed: seedOf(projectId), batch: project.retrainEvery });
     } catch (error) {
       await deleteRanking(client, rankingId).catch(() => undefined);
       throw error;

@@ -3,6 +3,7 @@ import {
   coldStartOrder,
   createRng,
   deserializeModel,
+  drawKey,
   isScoreName,
   predictProba,
   rationale,
@@ -51,16 +52,17 @@ export function seedOf(value: string): number {
  */
 export async function rankWithModel(
   client: PoolClient,
-  input: { projectId: string; rankingId: number; stored: StoredModel; strategy: StrategyName; seed: number; batch?: number },
+  input: { projectId: string; rankingId: number; stored: StoredModel; strategy: StrategyName; seed: number; drawSeed: number; batch?: number },
 ): Promise<number> {
   const { projectId, rankingId, stored, strategy } = input;
   const model = deserializeModel(new Uint8Array(stored.params.buffer, stored.params.byteOffset, stored.params.byteLength));
   const k = model.numClasses;
   if (k !== stored.labels.length) throw new Error(`model ${stored.id} has ${k} outputs but ${stored.labels.length} labels`);
   if (!isScoreName(strategy)) {
-    return rankBatchWithModel(client, { projectId, rankingId, modelId: stored.id, model, labels: stored.labels, strategy, batch: input.batch ?? DEFAULT_BATCH, seed: input.seed });
+    return rankBatchWithModel(client, { projectId, rankingId, modelId: stored.id, model, labels: stored.labels, strategy, batch: input.batch ?? DEFAULT_BATCH, seed: input.seed, drawSeed: input.drawSeed });
   }
-  // The random strategy draws from one seeded stream across chunks.
+  // Random ranks by each item's place in the project's fixed random order (drawKey), so the
+  // queue does not reshuffle on every retrain, and auto's random share draws from that same order.
   const rng = createRng(input.seed);
   let afterId = 0;
   let count = 0;
@@ -68,7 +70,7 @@ export async function rankWithModel(
     const page = await unlabeledPage(client, projectId, afterId, RANK_CHUNK);
     if (!page.length) break;
     const probs = predictProba(model, page.map((item) => item.text));
-    const scores = scorePool(strategy, probs, k, rng);
+    const scores = strategy === 'random' ? Float32Array.from(page, (item) => 1 - drawKey(input.drawSeed, item.id)) : scorePool(strategy, probs, k, rng);
     const entries: RankingEntry[] = page.map((item, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
       return { itemId: item.id, priority: scores[i]!, score: scores[i]!, probs: row, rationale: rationale(strategy, row, stored.labels) };

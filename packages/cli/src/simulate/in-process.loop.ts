@@ -1,8 +1,8 @@
 import {
   argmaxRows,
-  AUTO_COLD_START_LABELS,
   coldStartOrder,
   createRng,
+  drawKey,
   evaluate,
   predictProba,
   rankPool,
@@ -28,8 +28,6 @@ export interface RunSpec {
   repeat: number;
   seed: number;
   initial: readonly number[];
-  /** The repeat's whole cold-start order (initial is its head), continued by `auto` early on. */
-  coldStart?: readonly number[];
 }
 
 /** Reported after every model of a run. */
@@ -42,12 +40,6 @@ export interface RoundInfo {
 /** The first `initial` items of the learning package's cold-start order for this seed. */
 export function initialSet(data: Dataset, initial: number, seed: number): number[] {
   return coldStartOrder(data.train.texts, { seed }).slice(0, Math.min(initial, data.train.texts.length));
-}
-
-/** The cold-start order restricted to the unlabeled candidates, as positions into `unlabeled`. */
-function coldStartPositions(order: readonly number[], unlabeled: readonly number[]): number[] {
-  const position = new Map(unlabeled.map((item, p) => [item, p]));
-  return order.filter((i) => position.has(i)).map((i) => position.get(i)!);
 }
 
 /** How many models a run trains: one on the initial set, then one per batch until the budget or pool runs out. */
@@ -96,6 +88,9 @@ export async function simulateRun(
   for (const i of labeled) isLabeled[i] = 1;
   let unlabeled = texts.map((_, i) => i).filter((i) => !isLabeled[i]);
   const rng = createRng(drawSeed(spec.seed));
+  // The repeat's fixed random order of the pool: random takes it in turn, and auto's random share
+  // draws from it too, so paired runs share their random draws (common random numbers).
+  const keys = Float64Array.from(texts, (_, i) => drawKey(drawSeed(spec.seed), i));
   const curve: CurvePoint[] = [];
   const stopTracker = createStopTracker(texts, k, spec.seed);
   let stop: StopPoint | null = null;
@@ -130,7 +125,7 @@ export async function simulateRun(
       labeledY: labeled.map((i) => y[i]),
       rng,
     });
-    if (spec.coldStart && labeled.length < AUTO_COLD_START_LABELS) ctx = { ...ctx, coldStartOrder: coldStartPositions(spec.coldStart, unlabeled) };
+    ctx = { ...ctx, drawKeys: Float64Array.from(unlabeled, (i) => keys[i]) };
     const committee =
       strategy === 'committee'
         ? (await trainCommittee(labeled.map((i) => texts[i]), labeled.map((i) => y[i]), k, { seed: spec.seed + labeled.length })).map((m) =>

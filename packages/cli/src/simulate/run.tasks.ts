@@ -29,7 +29,7 @@ export function createTaskRunner(data: Dataset, settings: TaskSettings) {
       orders.set(task.seed, coldStart);
     }
     const initial = coldStart.slice(0, Math.min(settings.initial, coldStart.length));
-    const result = await simulateRun(data, { strategy: task.strategy, repeat: task.repeat, seed: task.seed, initial, coldStart }, settings, { onRound });
+    const result = await simulateRun(data, { strategy: task.strategy, repeat: task.repeat, seed: task.seed, initial }, settings, { onRound });
     return { kind: 'run', result };
   };
 }
