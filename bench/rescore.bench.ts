@@ -1,6 +1,8 @@
 // Re-scoring the pool: the sampling service's rank-pool job (read texts, features, forward pass,
 // uncertainty, rationale, COPY of the entries, publish) on N unlabeled items, next to the bare
 // forward pass of the same model over the same texts (features + predictProba) in the same run.
+// The job runs as the sampling service runs it: with SAMPLING_THREADS scoring threads (default
+// 2), and once more on its own thread alone (SAMPLING_THREADS=0) for comparison.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
@@ -8,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '@alder/logger';
 import { createTestDatabase } from '@alder/testkit';
 import { initBackend, predictProba, serializeModel, trainClassifier } from '@alder/learning';
-import { processRankPool } from '@alder/sampling';
+import { processRankPool, ScoringThreads } from '@alder/sampling';
 import { machine, texts } from './harness';
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -44,12 +46,22 @@ let started = performance.now();
 for (let offset = 0; offset < N; offset += CHUNK) predictProba(model, pool.slice(offset, offset + CHUNK));
 const bareSeconds = (performance.now() - started) / 1000;
 
+const threads = Number(process.env.SAMPLING_THREADS ?? 2);
+const scoring = new ScoringThreads(threads);
+await (await scoring.forModel(serializeModel(model))).close(); // start the threads outside the timing, as a running service has them
+
 started = performance.now();
-const result = await processRankPool({ pool: db.pool }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore', log });
+const result = await processRankPool({ pool: db.pool, scoring }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore', log });
 const oursSeconds = (performance.now() - started) / 1000;
+await scoring.close();
+
+started = performance.now();
+await processRankPool({ pool: db.pool }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore-inline', log });
+const inlineSeconds = (performance.now() - started) / 1000;
 
 console.log(`machine: ${machine()}, tfjs backend for training: ${backend}`);
-console.log(`rank-pool job, ${N} items (${JSON.stringify(result)}): ${oursSeconds.toFixed(1)} s = ${Math.round(N / oursSeconds)} items/s`);
+console.log(`rank-pool job, ${threads} scoring threads, ${N} items (${JSON.stringify(result)}): ${oursSeconds.toFixed(1)} s = ${Math.round(N / oursSeconds)} items/s`);
+console.log(`rank-pool job on its own thread only:  ${inlineSeconds.toFixed(1)} s = ${Math.round(N / inlineSeconds)} items/s`);
 console.log(`bare forward pass (features + predictProba), same texts:  ${bareSeconds.toFixed(1)} s = ${Math.round(N / bareSeconds)} items/s`);
-console.log(`ratio: ${(bareSeconds / oursSeconds).toFixed(2)}`);
+console.log(`ratio job (threads) / bare forward speed: ${(bareSeconds / oursSeconds).toFixed(2)}; job (own thread) / bare: ${(bareSeconds / inlineSeconds).toFixed(2)}`);
 await db.drop();

@@ -20,6 +20,7 @@ export const configSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   TRAINER_CONCURRENCY: positiveInt.default(1),
   SAMPLING_CONCURRENCY: positiveInt.default(2),
+  SAMPLING_THREADS: z.coerce.number().int().min(0).max(64).default(2),
   EMBEDDED_PG_PORT: port.default(54329),
   EMBEDDED_REDIS_PORT: port.default(63799),
 });

@@ -1,6 +1,8 @@
 import type { PoolClient } from '@alder/db';
 import { createRng, drawKey, predictProba, rankPool, rationale, scorePool, selectionContext, trainCommittee, type StrategyName, type TrainedModel } from '@alder/learning';
-import { unlabeledPage, type PoolItem } from './pool-items.repository';
+import type { PoolItem } from './pool-items.repository';
+import { scoredPages } from './scored-pages';
+import type { JobScorer } from './scoring-threads';
 import { copyEntries, type RankingEntry } from './ranking-entries.copy';
 import { trainingSample } from './training-labels.repository';
 
@@ -69,18 +71,14 @@ class CandidateSet {
  */
 export async function rankBatchWithModel(
   client: PoolClient,
-  input: { projectId: string; rankingId: number; modelId: number; model: TrainedModel; labels: string[]; strategy: StrategyName; batch: number; seed: number; drawSeed: number },
+  input: { projectId: string; rankingId: number; modelId: number; model: TrainedModel; labels: string[]; strategy: StrategyName; batch: number; seed: number; drawSeed: number; scorer: JobScorer },
 ): Promise<number> {
   const { projectId, rankingId, model, labels, strategy } = input;
   const k = model.numClasses;
   const rng = createRng(input.seed);
   const candidates = new CandidateSet(BATCH_CANDIDATE_CAP / 2, rng);
-  let afterId = 0;
   let count = 0;
-  for (;;) {
-    const page = await unlabeledPage(client, projectId, afterId, 5_000);
-    if (!page.length) break;
-    const probs = predictProba(model, page.map((item) => item.text));
+  for await (const { page, probs } of scoredPages(client, projectId, input.scorer)) {
     const margins = scorePool('margin', probs, k);
     const entries: RankingEntry[] = page.map((item, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
@@ -89,9 +87,6 @@ export async function rankBatchWithModel(
     });
     await copyEntries(client, rankingId, entries);
     count += page.length;
-    afterId = page[page.length - 1]!.id;
-    if (page.length < 5_000) break;
-    await yieldToEventLoop();
   }
   if (count === 0) return 0;
 

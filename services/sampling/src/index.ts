@@ -8,5 +8,7 @@ export {
   type RankPoolPayload,
   type RankPoolResult,
 } from './rank-pool.processor';
-export { RANK_CHUNK, COLD_START_CAP, COLD_START_HEAD } from './rankers';
+export { COLD_START_CAP, COLD_START_HEAD } from './rankers';
+export { RANK_CHUNK } from './scored-pages';
+export { ScoringThreads } from './scoring-threads';
 export { RANKINGS_KEPT, ABANDONED_BUILD_MINUTES } from './ranking.repository';

@@ -1,7 +1,8 @@
-import type { Pool } from '@alder/db';
+import type { Pool, PoolClient } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import { withTransaction } from '@alder/db';
-import { STRATEGY_NAMES, type StrategyName } from '@alder/learning';
+import { deserializeModel, STRATEGY_NAMES, type StrategyName } from '@alder/learning';
+import { inlineScorer, type JobScorer, type ScoringThreads } from './scoring-threads';
 import type { JobContext, PayloadOf, samplingQueue } from '@alder/queues';
 import { rankColdStart, rankWithModel, seedOf } from './rankers';
 import {
@@ -22,6 +23,8 @@ export const FALLBACK_STRATEGY: StrategyName = 'margin';
 
 export interface RankPoolDeps {
   pool: Pool;
+  /** Threads for features and the forward pass; without them the job scores on its own thread. */
+  scoring?: ScoringThreads;
 }
 
 export type RankPoolPayload = PayloadOf<typeof samplingQueue, 'rank-pool'>;
@@ -34,6 +37,23 @@ export function resolveStrategy(name: string, log: Logger): StrategyName {
   if ((STRATEGY_NAMES as readonly string[]).includes(name)) return name as StrategyName;
   log.warn({ strategy: name, using: FALLBACK_STRATEGY }, 'unsupported strategy; ranking with the fallback');
   return FALLBACK_STRATEGY;
+}
+
+/** Loads the model, and scores with it on the scoring threads when there are any. */
+async function rankWithStoredModel(
+  deps: RankPoolDeps,
+  client: PoolClient,
+  input: { projectId: string; rankingId: number; modelId: number; strategy: StrategyName; seed: number; drawSeed: number; batch: number },
+): Promise<number> {
+  const stored = await loadModel(client, input.modelId);
+  const params = new Uint8Array(stored.params.buffer, stored.params.byteOffset, stored.params.byteLength);
+  const model = deserializeModel(params);
+  const scorer: JobScorer = deps.scoring ? await deps.scoring.forModel(params) : inlineScorer(model);
+  try {
+    return await rankWithModel(client, { ...input, stored, model, scorer });
+  } finally {
+    scorer.close();
+  }
 }
 
 /**
@@ -79,7 +99,7 @@ export async function processRankPool(
       itemCount =
         modelId === null || strategy === null
           ? await rankColdStart(client, { projectId, rankingId, seed: seedOf(projectId) })
-          : await rankWithModel(client, { projectId, rankingId, stored: await loadModel(client, modelId), strategy, seed: seedOf(jobKey), drawSeed: seedOf(projectId), batch: project.retrainEvery });
+          : await rankWithStoredModel(deps, client, { projectId, rankingId, modelId, strategy, seed: seedOf(jobKey), drawSeed: seedOf(projectId), batch: project.retrainEvery });
     } catch (error) {
       await deleteRanking(client, rankingId).catch(() => undefined);
       throw error;

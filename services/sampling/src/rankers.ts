@@ -2,21 +2,21 @@ import type { PoolClient } from '@alder/db';
 import {
   coldStartOrder,
   createRng,
-  deserializeModel,
   drawKey,
   isScoreName,
   predictProba,
   rationale,
   scorePool,
   type StrategyName,
+  type TrainedModel,
 } from '@alder/learning';
 import { rankBatchWithModel } from './batch-ranker';
-import { recentUnlabeled, unlabeledPage } from './pool-items.repository';
+import { recentUnlabeled } from './pool-items.repository';
+import { RANK_CHUNK, scoredPages } from './scored-pages';
+import type { JobScorer } from './scoring-threads';
 import { copyEntries, type RankingEntry } from './ranking-entries.copy';
 import type { StoredModel } from './ranking.repository';
 
-/** Items scored, and written with one COPY, per chunk; the worker yields between chunks. */
-export const RANK_CHUNK = 5_000;
 /**
  * The cold start orders at most this many unlabeled pool items, the most recent ones: the
  * diversity cover is quadratic-ish, and the API serves unranked items (oldest first) anyway.
@@ -52,24 +52,19 @@ export function seedOf(value: string): number {
  */
 export async function rankWithModel(
   client: PoolClient,
-  input: { projectId: string; rankingId: number; stored: StoredModel; strategy: StrategyName; seed: number; drawSeed: number; batch?: number },
+  input: { projectId: string; rankingId: number; stored: StoredModel; model: TrainedModel; scorer: JobScorer; strategy: StrategyName; seed: number; drawSeed: number; batch?: number },
 ): Promise<number> {
-  const { projectId, rankingId, stored, strategy } = input;
-  const model = deserializeModel(new Uint8Array(stored.params.buffer, stored.params.byteOffset, stored.params.byteLength));
+  const { projectId, rankingId, stored, strategy, model } = input;
   const k = model.numClasses;
   if (k !== stored.labels.length) throw new Error(`model ${stored.id} has ${k} outputs but ${stored.labels.length} labels`);
   if (!isScoreName(strategy)) {
-    return rankBatchWithModel(client, { projectId, rankingId, modelId: stored.id, model, labels: stored.labels, strategy, batch: input.batch ?? DEFAULT_BATCH, seed: input.seed, drawSeed: input.drawSeed });
+    return rankBatchWithModel(client, { projectId, rankingId, modelId: stored.id, model, labels: stored.labels, strategy, batch: input.batch ?? DEFAULT_BATCH, seed: input.seed, drawSeed: input.drawSeed, scorer: input.scorer });
   }
   // Random ranks by each item's place in the project's fixed random order (drawKey), so the
   // queue does not reshuffle on every retrain, and auto's random share draws from that same order.
   const rng = createRng(input.seed);
-  let afterId = 0;
   let count = 0;
-  for (;;) {
-    const page = await unlabeledPage(client, projectId, afterId, RANK_CHUNK);
-    if (!page.length) break;
-    const probs = predictProba(model, page.map((item) => item.text));
+  for await (const { page, probs } of scoredPages(client, projectId, input.scorer)) {
     const scores = strategy === 'random' ? Float32Array.from(page, (item) => 1 - drawKey(input.drawSeed, item.id)) : scorePool(strategy, probs, k, rng);
     const entries: RankingEntry[] = page.map((item, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
@@ -77,9 +72,6 @@ export async function rankWithModel(
     });
     await copyEntries(client, rankingId, entries);
     count += page.length;
-    afterId = page[page.length - 1]!.id;
-    if (page.length < RANK_CHUNK) break;
-    await yieldToEventLoop();
   }
   return count;
 }

@@ -4,7 +4,7 @@ import { rationale } from '@alder/learning';
 import { createLogger } from '@alder/logger';
 import { createRedis, type JobContext } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { COLD_START_HEAD, processRankPool, RANKINGS_KEPT, startSampling } from '../src/index';
+import { COLD_START_HEAD, processRankPool, RANKINGS_KEPT, ScoringThreads, startSampling } from '../src/index';
 import { createRanking, publishRanking } from '../src/ranking.repository';
 import { seedProject, storeTrainedModel, trec, TREC_LABELS } from './fixtures';
 
@@ -121,7 +121,7 @@ describe('rank-pool with a model', () => {
     expect(first.strategy).toBe('random');
     const rows = await entries(first.rankingId);
     expect(rows.every((r) => r.rationale === rationale('random', Float32Array.from(r.probs!), TREC_LABELS))).toBe(true);
-    // Seeded by the job key: a job that runs again draws the same scores.
+    // Drawn from the project's fixed random order: a job that runs again draws the same scores.
     const again = await withTransaction(db.pool, async (tx) => {
       await tx.query('DELETE FROM processed_jobs WHERE job_key = $1', ['sampling:random']);
       await tx.query('UPDATE projects SET current_ranking_id = NULL WHERE id = $1', [seeded.projectId]);
@@ -157,6 +157,42 @@ describe('rank-pool with a model', () => {
       if (strategy === 'hybrid') expect(picks[1]!.rationale).toMatch(/^margin \d\.\d\d between \w+ \(\d\.\d\d\) and \w+ \(\d\.\d\d\); pick 2 of 10, \d+\.\d\d from the nearest other pick$/);
       if (strategy === 'auto') expect(picks[0]!.rationale).toMatch(/^auto \(4% uncertainty at 60 labels\): /);
       if (strategy === 'committee') expect(picks[0]!.rationale).toMatch(/^committee of 4 split: vote entropy/);
+    }
+  });
+
+  it('scores on scoring threads exactly as on the job\'s own thread, page after page', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 5400, labeled: 100, testSize: 0, strategy: 'margin', retrainEvery: 10 });
+    const modelId = await storeTrainedModel(db.pool, seeded.projectId);
+    await db.pool.query(
+      'INSERT INTO model_training_labels (model_id, annotation_id) SELECT $1, id FROM annotations WHERE project_id = $2',
+      [modelId, seeded.projectId],
+    );
+    const scoring = new ScoringThreads(2);
+    try {
+      for (const strategy of ['margin', 'auto']) {
+        await db.pool.query('UPDATE projects SET strategy = $2 WHERE id = $1', [seeded.projectId, strategy]);
+        // The same job key (so the same seeds), run on the job's thread, then on two threads.
+        const inline = (await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context(`sampling:threads-${strategy}`))) as { rankingId: number; itemCount: number };
+        const expected = await entries(inline.rankingId);
+        await db.pool.query('DELETE FROM processed_jobs WHERE job_key = $1', [`sampling:threads-${strategy}`]);
+        await db.pool.query('UPDATE rankings SET request_key = $2 WHERE id = $1', [inline.rankingId, `moved-${strategy}`]);
+        const threaded = (await processRankPool({ pool: db.pool, scoring }, { projectId: seeded.projectId, modelId }, context(`sampling:threads-${strategy}`))) as { rankingId: number; itemCount: number };
+        expect(threaded.itemCount).toBe(5300);
+        expect(await entries(threaded.rankingId)).toEqual(expected);
+      }
+    } finally {
+      await scoring.close();
+    }
+  });
+
+  it('fails the page, not the process, when a scoring thread cannot score', async () => {
+    const scoring = new ScoringThreads(1);
+    try {
+      const scorer = await scoring.forModel(new Uint8Array([1, 2, 3]));
+      await expect(scorer.score(['what is this ?'])).rejects.toThrow(/scoring thread has no model/);
+      scorer.close();
+    } finally {
+      await scoring.close();
     }
   });
 
@@ -221,7 +257,7 @@ describe('sampling worker', () => {
   it('ranks through BullMQ and refuses an invalid payload without retrying', async () => {
     const seeded = await seedProject(db.pool, { poolSize: 50, labeled: 0, testSize: 0, offset: 4000 });
     const connection = createRedis(redis.url, 'worker');
-    const sampling = await startSampling({ config: { SAMPLING_CONCURRENCY: 2 }, pool: db.pool, connection, prefix: redis.prefix, log });
+    const sampling = await startSampling({ config: { SAMPLING_CONCURRENCY: 2, SAMPLING_THREADS: 2 }, pool: db.pool, connection, prefix: redis.prefix, log });
     const queue = new Queue('sampling', { connection, prefix: redis.prefix });
     const eventsConnection = createRedis(redis.url, 'worker');
     const events = new QueueEvents('sampling', { connection: eventsConnection, prefix: redis.prefix });

@@ -1,0 +1,112 @@
+import { Worker } from 'node:worker_threads';
+import { predictProba, type TrainedModel } from '@alder/learning';
+
+/** Class probabilities of a page of texts, row-major n x numClasses. */
+export type ScorePage = (texts: string[]) => Promise<Float32Array>;
+
+/** One ranking job's scorer: inline or on the threads; `close` frees what it holds. */
+export interface JobScorer {
+  score: ScorePage;
+  /** Pages worth keeping in flight, so threads compute while the job reads and writes. */
+  depth: number;
+  close(): void;
+}
+
+export type ScoringRequest =
+  | { type: 'load'; key: string; params: Uint8Array }
+  | { type: 'drop'; key: string }
+  | { type: 'score'; id: number; key: string; texts: string[] };
+
+export type ScoringReply = { id: number; probs: Float32Array } | { id: number; error: string };
+
+/** Scores on the job's own thread (small pools, tests, SAMPLING_THREADS=0). */
+export function inlineScorer(model: TrainedModel): JobScorer {
+  return { score: async (texts) => predictProba(model, texts), depth: 1, close() {} };
+}
+
+interface Thread {
+  worker: Worker;
+  inFlight: number;
+  pending: Map<number, { resolve: (probs: Float32Array) => void; reject: (error: Error) => void }>;
+}
+
+/**
+ * A fixed set of worker threads that compute features and the forward pass for ranking jobs:
+ * on N cores, re-scoring a large pool runs about N times faster than on the job's thread, and
+ * the job's thread is left to read pages and COPY the entries meanwhile. Threads start on first
+ * use and live until `close`. Each thread holds the model of every job in progress (by key).
+ */
+export class ScoringThreads {
+  private threads: Promise<Thread[]> | null = null;
+  private nextId = 0;
+  private nextKey = 0;
+  private failure: Error | null = null;
+
+  constructor(readonly size: number) {}
+
+  private start(): Promise<Thread[]> {
+    // The threads run TypeScript: a small bootstrap registers tsx in each before loading the entry
+    // (a .ts entry given to Worker is refused before a loader hook could run).
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const entry = new URL('./scoring.thread.ts', import.meta.url).href;
+    const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+    const one = () =>
+      new Promise<Thread>((resolve, reject) => {
+        const worker = new Worker(bootstrap, { eval: true });
+        const thread: Thread = { worker, inFlight: 0, pending: new Map() };
+        const fail = (error: Error) => {
+          this.failure = error;
+          reject(error);
+          for (const p of thread.pending.values()) p.reject(error);
+          thread.pending.clear();
+        };
+        worker.on('error', fail);
+        worker.on('exit', (code) => fail(new Error(`scoring thread exited with code ${code}`)));
+        worker.on('message', (message: 'ready' | ScoringReply) => {
+          if (message === 'ready') return resolve(thread);
+          const p = thread.pending.get(message.id);
+          if (!p) return;
+          thread.pending.delete(message.id);
+          thread.inFlight--;
+          if ('error' in message) p.reject(new Error(message.error));
+          else p.resolve(message.probs);
+        });
+      });
+    return Promise.all(Array.from({ length: this.size }, one));
+  }
+
+  /** A scorer for one job's model; the model is sent to every thread once. */
+  async forModel(params: Uint8Array): Promise<JobScorer> {
+    if (this.failure) throw this.failure;
+    this.threads ??= this.start();
+    const threads = await this.threads;
+    const key = `m${this.nextKey++}`;
+    for (const t of threads) t.worker.postMessage({ type: 'load', key, params } satisfies ScoringRequest);
+    const score: ScorePage = (texts) => {
+      if (this.failure) return Promise.reject(this.failure);
+      const thread = threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
+      const id = this.nextId++;
+      thread.inFlight++;
+      return new Promise((resolve, reject) => {
+        thread.pending.set(id, { resolve, reject });
+        thread.worker.postMessage({ type: 'score', id, key, texts } satisfies ScoringRequest);
+      });
+    };
+    return {
+      score,
+      depth: threads.length + 1,
+      close: () => {
+        for (const t of threads) t.worker.postMessage({ type: 'drop', key } satisfies ScoringRequest);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const threads = await this.threads?.catch(() => []);
+    this.threads = null;
+    await Promise.all((threads ?? []).map((t) => {
+      t.worker.removeAllListeners('exit');
+      return t.worker.terminate();
+    }));
+  }
+}
