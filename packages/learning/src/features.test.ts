@@ -1,4 +1,5 @@
-import { DEFAULT_FEATURE_CONFIG, featurize, resolveFeatureConfig } from './features';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_FEATURE_CONFIG, featurize, resolveFeatureConfig, type FeatureConfig } from './features';
 import { tokenize } from './tokenize';
 
 describe('tokenize', () => {
@@ -63,5 +64,61 @@ describe('resolveFeatureConfig', () => {
     expect(resolveFeatureConfig({ buckets: 1024 }).wordNgrams).toBe(DEFAULT_FEATURE_CONFIG.wordNgrams);
     expect(() => resolveFeatureConfig({ buckets: 0 })).toThrow(RangeError);
     expect(() => resolveFeatureConfig({ charNgramMin: 4, charNgramMax: 2 })).toThrow(RangeError);
+  });
+});
+
+describe('featurize against its plain reference', () => {
+  // The straightforward version the optimised featurize must equal id for id: number[] pushes,
+  // a closure per character, modulo buckets.
+  const fmix = (h: number) => {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+  function reference(text: string, cfg: FeatureConfig): number[] {
+    const tokens = tokenize(text);
+    const hashes = tokens.map((t) => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+      return h >>> 0;
+    });
+    const ids: number[] = [];
+    const chars = (token: string) => {
+      const n = token.length + 2;
+      const unit = (i: number) => (i === 0 ? 0x3c : i === n - 1 ? 0x3e : token.charCodeAt(i - 1));
+      for (let start = 0; start < n; start++) {
+        let h = 0x050c5d1f;
+        for (let i = start; i < Math.min(n, start + cfg.charNgramMax); i++) {
+          h = Math.imul(h ^ unit(i), 0x01000193);
+          if (i - start + 1 >= cfg.charNgramMin && !(i === start && (i === 0 || i === n - 1))) ids.push(fmix(h) % cfg.buckets);
+        }
+      }
+    };
+    for (let i = 0; i < tokens.length; i++) {
+      let h = hashes[i];
+      ids.push(fmix(h) % cfg.buckets);
+      for (let k = 1; k < cfg.wordNgrams && i + k < tokens.length; k++) {
+        h = Math.imul(h, 0x01000193) ^ hashes[i + k];
+        ids.push(fmix(h + k) % cfg.buckets);
+      }
+      if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'word') chars(tokens[i]);
+    }
+    if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'text' && tokens.length > 0) chars(tokens.join(' '));
+    return [...new Set(ids)].sort((a, b) => a - b);
+  }
+
+  it('gives the same ids on real texts in every script, for several configurations', () => {
+    const texts = ['trec', 'sms_spam', 'chnsenticorp_htl'].flatMap((name) =>
+      readFileSync(`../shared/datasets/${name}/test.jsonl`, 'utf8').trim().split('\n').slice(0, 300).map((l) => (JSON.parse(l) as { text: string }).text),
+    );
+    texts.push('', '   ', 'x', 'a'.repeat(5000));
+    const configs = [
+      DEFAULT_FEATURE_CONFIG,
+      resolveFeatureConfig({ buckets: 1_000_003, charNgramScope: 'word', charNgramMin: 1, charNgramMax: 5, wordNgrams: 3 }),
+      resolveFeatureConfig({ buckets: 1 << 10, charNgramMax: 0 }),
+    ];
+    for (const cfg of configs) for (const text of texts) expect(Array.from(featurize(text, cfg))).toEqual(reference(text, cfg));
   });
 });

@@ -62,19 +62,36 @@ function hashToken(token: string): number {
   return h >>> 0;
 }
 
+/** A growable buffer of bucket ids, reused across calls (featurize is synchronous). */
+let scratch = new Uint32Array(4096);
+let used = 0;
+function push(id: number): void {
+  if (used === scratch.length) {
+    const bigger = new Uint32Array(scratch.length * 2);
+    bigger.set(scratch);
+    scratch = bigger;
+  }
+  scratch[used++] = id;
+}
+
+/** Bucket of a mixed hash: a mask when the bucket count is a power of two (the same value). */
+const bucketOf = (h: number, buckets: number) => ((buckets & (buckets - 1)) === 0 ? (h & (buckets - 1)) >>> 0 : h % buckets);
+
 /** Character n-grams of `<token>`, hashed incrementally so no substring is ever allocated. */
-function addCharNgrams(token: string, cfg: FeatureConfig, out: number[]): void {
+function addCharNgrams(token: string, cfg: FeatureConfig): void {
   const n = token.length + 2;
-  const unit = (i: number) => (i === 0 ? BOUNDARY_START : i === n - 1 ? BOUNDARY_END : token.charCodeAt(i - 1));
+  const units = new Uint16Array(n);
+  units[0] = BOUNDARY_START;
+  units[n - 1] = BOUNDARY_END;
+  for (let i = 0; i < token.length; i++) units[i + 1] = token.charCodeAt(i);
+  const { charNgramMin, charNgramMax, buckets } = cfg;
   for (let start = 0; start < n; start++) {
     let h = CHAR_SEED;
-    const end = Math.min(n, start + cfg.charNgramMax);
+    const end = Math.min(n, start + charNgramMax);
     for (let i = start; i < end; i++) {
-      h = Math.imul(h ^ unit(i), FNV_PRIME);
+      h = Math.imul(h ^ units[i], FNV_PRIME);
       // A bare "<" or ">" (only possible with charNgramMin 1) would be in every text.
-      if (i - start + 1 >= cfg.charNgramMin && !(i === start && (i === 0 || i === n - 1))) {
-        out.push(fmix32(h) % cfg.buckets);
-      }
+      if (i - start + 1 >= charNgramMin && !(i === start && (i === 0 || i === n - 1))) push(bucketOf(fmix32(h), buckets));
     }
   }
 }
@@ -87,20 +104,20 @@ function addCharNgrams(token: string, cfg: FeatureConfig, out: number[]): void {
 export function featurize(text: string, cfg: FeatureConfig = DEFAULT_FEATURE_CONFIG): Uint32Array {
   const tokens = tokenize(text);
   const hashes = tokens.map(hashToken);
-  const ids: number[] = [];
+  used = 0;
   for (let i = 0; i < tokens.length; i++) {
     let h = hashes[i];
-    ids.push(fmix32(h) % cfg.buckets);
+    push(bucketOf(fmix32(h), cfg.buckets));
     // An n-gram's hash chains the token hashes, multiplying before mixing in the next one so
     // that "a b" and "b a" differ (a plain XOR of the two would not).
     for (let k = 1; k < cfg.wordNgrams && i + k < tokens.length; k++) {
       h = Math.imul(h, FNV_PRIME) ^ hashes[i + k];
-      ids.push(fmix32(h + k) % cfg.buckets);
+      push(bucketOf(fmix32(h + k), cfg.buckets));
     }
-    if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'word') addCharNgrams(tokens[i], cfg, ids);
+    if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'word') addCharNgrams(tokens[i], cfg);
   }
-  if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'text' && tokens.length > 0) addCharNgrams(tokens.join(' '), cfg, ids);
-  const sorted = Uint32Array.from(ids).sort();
+  if (cfg.charNgramMax > 0 && cfg.charNgramScope === 'text' && tokens.length > 0) addCharNgrams(tokens.join(' '), cfg);
+  const sorted = scratch.subarray(0, used).sort();
   let w = 0;
   for (let r = 0; r < sorted.length; r++) if (r === 0 || sorted[r] !== sorted[r - 1]) sorted[w++] = sorted[r];
   return sorted.slice(0, w);
