@@ -47,8 +47,8 @@ for (let offset = 0; offset < N; offset += CHUNK) predictProba(model, pool.slice
 const bareSeconds = (performance.now() - started) / 1000;
 
 const threads = Number(process.env.SAMPLING_THREADS ?? 2);
-const scoring = new ScoringThreads(threads);
-await (await scoring.forModel(serializeModel(model))).close(); // start the threads outside the timing, as a running service has them
+const scoring = new ScoringThreads(Math.max(1, threads));
+await scoring.start(); // outside the timing, as a running service has them
 
 started = performance.now();
 const result = await processRankPool({ pool: db.pool, scoring }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore', log });

@@ -13,7 +13,7 @@ import copyStreams from 'pg-copy-streams';
 import { createLogger } from '@alder/logger';
 import { annotate, createTestDatabase, insertItems } from '@alder/testkit';
 import { initBackend, predictProba, trainClassifier } from '@alder/learning';
-import { processRankPool } from '@alder/sampling';
+import { processRankPool, ScoringThreads } from '@alder/sampling';
 import { processTrainModel } from '@alder/trainer';
 import { machine, median, texts } from './harness';
 
@@ -47,13 +47,19 @@ await pipeline(
 client.release();
 await db.pool.query('ANALYZE');
 
+// Scoring threads as the sampling service runs them (SAMPLING_THREADS, default 2), started before
+// the timing as a running service has them.
+const threads = Number(process.env.SAMPLING_THREADS ?? 2);
+const scoring = threads > 0 ? new ScoringThreads(threads) : undefined;
+await scoring?.start();
+
 const rounds: { train: number; rank: number; total: number }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const began = performance.now();
   const trained = await processTrainModel({ pool: db.pool }, { projectId, reason: 'labels' }, { jobKey: `bench:train:${round}`, log });
   if (!('modelId' in trained) || 'failed' in trained) throw new Error(`training did not produce a model: ${JSON.stringify(trained)}`);
   const trainedAt = performance.now();
-  const ranked = await processRankPool({ pool: db.pool }, { projectId, modelId: trained.modelId }, { jobKey: `bench:rank:${round}`, log });
+  const ranked = await processRankPool({ pool: db.pool, scoring }, { projectId, modelId: trained.modelId }, { jobKey: `bench:rank:${round}`, log });
   if (!('rankingId' in ranked)) throw new Error(`ranking was skipped: ${JSON.stringify(ranked)}`);
   const end = performance.now();
   rounds.push({ train: (trainedAt - began) / 1000, rank: (end - trainedAt) / 1000, total: (end - began) / 1000 });
@@ -68,6 +74,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   await annotate(db.pool, projectId, batch.rows.map((r) => r.item_id), batch.rows.map((r) => top(r.probs)));
 }
 
+await scoring?.close();
+
 // The ceilings, same run: the bare training call on the same 2,000 labels and the bare forward pass.
 let started = performance.now();
 const model = await trainClassifier(train.map((r) => r.text), train.map((r) => labels.indexOf(r.label)), labels.length, { seed: 1 });
@@ -78,7 +86,7 @@ const bareForward = (performance.now() - started) / 1000;
 
 const med = (key: 'train' | 'rank' | 'total') => median(rounds.map((r) => r[key]));
 console.log(`machine: ${machine()}, tfjs backend: ${backend}`);
-console.log(`pool ${POOL}, ${LABELS}+ labels, batch ${BATCH}, ${ROUNDS} rounds; medians:`);
+console.log(`pool ${POOL}, ${LABELS}+ labels, batch ${BATCH}, ${ROUNDS} rounds, ${threads} scoring threads; medians:`);
 console.log(`  train-model job:       ${med('train').toFixed(1)} s   (bare trainClassifier on 2,000: ${bareTrain.toFixed(1)} s)`);
 console.log(`  rank-pool job, hybrid: ${med('rank').toFixed(1)} s   (bare forward pass over the pool: ${bareForward.toFixed(1)} s)`);
 console.log(`  round:                 ${med('total').toFixed(1)} s   (bare train + forward: ${(bareTrain + bareForward).toFixed(1)} s; target < 15 s)`);

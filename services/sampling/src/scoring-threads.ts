@@ -42,9 +42,16 @@ export class ScoringThreads {
   private nextKey = 0;
   private failure: Error | null = null;
 
-  constructor(readonly size: number) {}
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`scoring threads: need a whole number >= 1, got ${size}`);
+  }
 
-  private start(): Promise<Thread[]> {
+  /** Starts the threads now rather than on first use (they take a moment to load). */
+  async start(): Promise<void> {
+    await (this.threads ??= this.spawn());
+  }
+
+  private spawn(): Promise<Thread[]> {
     // The threads run TypeScript: a small bootstrap registers tsx in each before loading the entry
     // (a .ts entry given to Worker is refused before a loader hook could run).
     const tsx = import.meta.resolve('tsx/esm/api');
@@ -78,8 +85,7 @@ export class ScoringThreads {
   /** A scorer for one job's model; the model is sent to every thread once. */
   async forModel(params: Uint8Array): Promise<JobScorer> {
     if (this.failure) throw this.failure;
-    this.threads ??= this.start();
-    const threads = await this.threads;
+    const threads = await (this.threads ??= this.spawn());
     const key = `m${this.nextKey++}`;
     for (const t of threads) t.worker.postMessage({ type: 'load', key, params } satisfies ScoringRequest);
     const score: ScorePage = (texts) => {
