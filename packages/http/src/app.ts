@@ -1,4 +1,5 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
+import { AjvCompiler } from '@fastify/ajv-compiler';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Redis } from 'ioredis';
 import type { Config } from '@alder/config';
@@ -44,6 +45,23 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
+const ajvPool = AjvCompiler();
+
+/**
+ * Validators as fastify builds them, except that request bodies are never coerced: JSON has
+ * types, and `"5"` where the contract says integer, or `5` where it says string, is the client's
+ * mistake to hear about (422), not to have silently converted. Path and query parameters arrive
+ * as strings and keep fastify's coercion.
+ */
+type BuildValidator = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
+const bodyStrictValidators: BuildValidator = (externalSchemas, options) => {
+  const build = ajvPool as unknown as BuildValidator;
+  const custom = (options as { customOptions?: Record<string, unknown> } | undefined)?.customOptions;
+  const coercing = build(externalSchemas, options);
+  const strict = build(externalSchemas, { ...options, customOptions: { ...custom, coerceTypes: false } } as typeof options);
+  return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
+};
+
 /**
  * The fastify app of ingest, labeling-api or the all-in-one: routes for the operations in
  * `handlers`, registered from the spec so requests are validated and responses serialised by it;
@@ -69,6 +87,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       // Report every problem of a batch at once, refuse unknown fields instead of dropping them.
       customOptions: { allErrors: true, removeAdditional: false, allowUnionTypes: true },
     },
+    schemaController: { compilersFactory: { buildValidator: bodyStrictValidators } },
   });
   app.decorateRequest('apiKey', null);
   installProblemHandlers(app);

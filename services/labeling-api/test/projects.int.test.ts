@@ -43,6 +43,11 @@ describe('projects', () => {
       { name: 'x', labels: ['a', 'b'], retrain_every: 0 },
       { name: '', labels: ['a', 'b'] },
       { name: 'x', labels: ['a', 'b'], owner: 'me' },
+      // JSON bodies are not coerced: a string where the contract says integer, a number where it says string.
+      { name: 'x', labels: ['a', 'b'], retrain_every: '20' },
+      { name: 'x', labels: ['a', 'b'], lease_seconds: '600' },
+      { name: 5, labels: ['a', 'b'] },
+      { name: 'x', labels: ['a', 2] },
     ];
     const before = await h.db.pool.query('SELECT count(*)::int AS n FROM projects');
     for (const payload of cases) {
@@ -64,6 +69,8 @@ describe('projects', () => {
     expect(body.data.map((p: { id: string }) => p.id)).toEqual([ids[2], ids[1]]);
     expect((await h.http({ method: 'GET', url: '/v1/projects?limit=0' })).statusCode).toBe(422);
     expect((await h.http({ method: 'GET', url: '/v1/projects?limit=abc' })).statusCode).toBe(422);
+    // Query parameters arrive as strings and are still read as numbers.
+    expect((await h.http({ method: 'GET', url: '/v1/projects?limit=1' })).json().limit).toBe(1);
   });
 
   it('404 for an unknown project', async () => {
