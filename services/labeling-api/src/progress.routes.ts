@@ -3,7 +3,7 @@ import type { Schemas } from '@alder/api-types';
 import { recommendStop, withCurrentBudget, type CriterionResult } from '@alder/learning';
 import { readProgress, type ProgressRow } from './progress.repository';
 import { findCurrentRanking, listRankingEntries } from './ranking.repository';
-import { iso, probabilitiesByLabel, round, toMetrics, toModelStopping } from './serialize';
+import { entryRationale, iso, probabilitiesByLabel, round, toMetrics, toModelStopping } from './serialize';
 
 /**
  * The stopping state of now: the model-based criteria as the trainer judged them for the current
@@ -87,7 +87,7 @@ export function progressHandlers({ pool }: HandlerDeps): HandlerMap {
           priority: round(row.priority)!,
           score: round(row.score),
           probabilities: probabilitiesByLabel(ranking.model_labels, row.probs),
-          rationale: row.rationale,
+          rationale: entryRationale(row.rationale, ranking.strategy, ranking.model_labels, row.probs),
           leased: row.leased,
         })),
         total,

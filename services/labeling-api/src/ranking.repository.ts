@@ -16,7 +16,8 @@ export interface RankingEntryRow {
   priority: number;
   score: number | null;
   probs: number[] | null;
-  rationale: string;
+  /** Null where it is derived from the strategy and probabilities (serialize.ts, entryRationale). */
+  rationale: string | null;
   leased: boolean;
 }
 

@@ -1,4 +1,5 @@
 import type { Schemas } from '@alder/api-types';
+import { isScoreName, rationale } from '@alder/learning';
 import type { ProjectRow } from './projects.repository';
 
 export function toProject(row: ProjectRow): Schemas['Project'] {
@@ -14,6 +15,17 @@ export function round(value: number | null): number | null {
 export function probabilitiesByLabel(labels: readonly string[] | null, probs: readonly number[] | null): Record<string, number> | null {
   if (!labels || !probs || labels.length !== probs.length) return null;
   return Object.fromEntries(labels.map((label, i) => [label, round(probs[i]!)!]));
+}
+
+/**
+ * A ranking entry's rationale: the stored one, else (sampling stores none where it can be
+ * derived) the learning package's rationale for the ranking's strategy over the stored
+ * probabilities; the rest of a batch ranking is in margin order, so margin's.
+ */
+export function entryRationale(stored: string | null, strategy: string, labels: readonly string[] | null, probs: readonly number[] | null): string {
+  if (stored !== null) return stored;
+  if (!labels || !probs || labels.length !== probs.length) return 'ranked by the model';
+  return rationale(isScoreName(strategy) ? strategy : 'margin', probs, labels);
 }
 
 function num(value: unknown): number | null {

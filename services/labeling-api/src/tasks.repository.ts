@@ -16,7 +16,8 @@ export interface LeasedTask {
   strategy: string;
   score: number | null;
   probs: number[] | null;
-  rationale: string;
+  /** Null where it is derived from the strategy and probabilities (serialize.ts, entryRationale). */
+  rationale: string | null;
 }
 
 /**
@@ -73,7 +74,7 @@ export async function leaseNextItem(db: Queryable, projectId: string, annotator:
               l.lease_expires_at AS expires_at, l.lease_ranking_id AS ranking_id,
               r.model_id, m.version AS model_version, m.labels AS model_labels,
               COALESCE(r.strategy, $4) AS strategy, re.score, re.probs,
-              COALESCE(re.rationale, $5) AS rationale
+              CASE WHEN l.lease_ranking_id IS NULL THEN $5 ELSE re.rationale END AS rationale
        FROM leased l
        LEFT JOIN rankings r ON r.id = l.lease_ranking_id
        LEFT JOIN models m ON m.id = r.model_id

@@ -3,7 +3,7 @@ import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
 import { recordLabels } from '@alder/store';
 import { insertAnnotation, leaseNextItem, lockLease, projectExists, releaseLease, type LeaseState } from './tasks.repository';
-import { probabilitiesByLabel, round } from './serialize';
+import { entryRationale, probabilitiesByLabel, round } from './serialize';
 
 /** Why a lease can no longer take an annotation, or null while it can. */
 function endedProblem(lease: LeaseState) {
@@ -33,7 +33,7 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
           strategy: task.strategy,
           score: round(task.score),
           probabilities: probabilitiesByLabel(task.model_labels, task.probs),
-          rationale: task.rationale,
+          rationale: entryRationale(task.rationale, task.strategy, task.model_labels, task.probs),
         },
       } satisfies Schemas['Task'];
     },

@@ -44,6 +44,22 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
     expect((await next(projectId, 'dave')).statusCode).toBe(204);
   });
 
+  it('derives the rationale of an entry stored without one from the ranking\'s strategy and probabilities', async () => {
+    const projectId = await createProject(h);
+    const [a, b] = await insertItems(h.db.pool, projectId, 2);
+    const modelId = await insertModel(h.db.pool, projectId, { version: 1, labels: ['neg', 'pos'], current: true });
+    const rankingId = await insertRanking(h.db.pool, projectId, modelId, 'auto', [
+      { itemId: a!, priority: 2, score: 0.3, probs: [0.2, 0.8], rationale: 'auto (0% uncertainty at 40 labels): random draw' },
+      { itemId: b!, priority: 0.6, score: 0.6, probs: [0.7, 0.3] },
+    ]);
+    await h.db.pool.query('UPDATE ranking_entries SET rationale = NULL WHERE ranking_id = $1 AND item_id = $2', [rankingId, b]);
+    expect((await next(projectId, 'alice')).json().selection.rationale).toBe('auto (0% uncertainty at 40 labels): random draw');
+    // The rest of a batch ranking is in margin order: margin's rationale.
+    expect((await next(projectId, 'alice')).json().selection.rationale).toBe('model torn between neg (0.70) and pos (0.30)');
+    const listed = (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/ranking` })).json();
+    expect(listed.data.map((e: { rationale: string }) => e.rationale)).toEqual(['auto (0% uncertainty at 40 labels): random draw', 'model torn between neg (0.70) and pos (0.30)']);
+  });
+
   it('falls back to the oldest unranked item, and serves the cold start without probabilities', async () => {
     const projectId = await createProject(h);
     const [first, second, third] = await insertItems(h.db.pool, projectId, 3);

@@ -1,5 +1,5 @@
 import type { PoolClient } from '@alder/db';
-import { createRng, drawKey, predictProba, rankPool, rationale, scorePool, selectionContext, trainCommittee, type StrategyName, type TrainedModel } from '@alder/learning';
+import { createRng, drawKey, predictProba, rankPool, scorePool, selectionContext, trainCommittee, type StrategyName, type TrainedModel } from '@alder/learning';
 import type { PoolItem } from './pool-items.repository';
 import { scoredPages } from './scored-pages';
 import type { JobScorer } from './scoring-threads';
@@ -83,7 +83,7 @@ export async function rankBatchWithModel(
     const entries: RankingEntry[] = page.map((item, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
       candidates.add({ ...item, margin: margins[i]! });
-      return { itemId: item.id, priority: margins[i]!, score: margins[i]!, probs: row, rationale: rationale('margin', row, labels) };
+      return { itemId: item.id, priority: margins[i]!, score: margins[i]!, probs: row, rationale: null };
     });
     await copyEntries(client, rankingId, entries);
     count += page.length;

@@ -5,7 +5,6 @@ import {
   drawKey,
   isScoreName,
   predictProba,
-  rationale,
   scorePool,
   type StrategyName,
   type TrainedModel,
@@ -47,7 +46,7 @@ export function seedOf(value: string): number {
 /**
  * Scores the whole unlabeled pool with `model`, chunk by chunk in id order (keyset pagination),
  * and writes one entry per item: priority = uncertainty score, probabilities in the model's
- * label order, and the strategy's rationale. A batch strategy (see batch-ranker.ts) also
+ * label order, and no rationale (the labeling API derives it from strategy and probs). A batch strategy (see batch-ranker.ts) also
  * raises its `batch` picks to the top. Returns the number of entries.
  */
 export async function rankWithModel(
@@ -68,7 +67,8 @@ export async function rankWithModel(
     const scores = strategy === 'random' ? Float32Array.from(page, (item) => 1 - drawKey(input.drawSeed, item.id)) : scorePool(strategy, probs, k, rng);
     const entries: RankingEntry[] = page.map((item, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
-      return { itemId: item.id, priority: scores[i]!, score: scores[i]!, probs: row, rationale: rationale(strategy, row, stored.labels) };
+      // The rationale is derived from strategy and probs when the entry is read (migration 0005).
+      return { itemId: item.id, priority: scores[i]!, score: scores[i]!, probs: row, rationale: null };
     });
     await copyEntries(client, rankingId, entries);
     count += page.length;

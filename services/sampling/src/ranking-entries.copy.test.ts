@@ -8,4 +8,9 @@ describe('encodeEntries', () => {
     ]);
     expect(text).toBe('7\t1\t0.5\t0.5\t{0.25,0.75}\ttorn between a\\tb and c\\\\d\\nnext\n7\t2\t3\t\\N\t\\N\tcold start\n');
   });
+
+  it('writes probabilities to six decimals and a derived rationale as NULL', () => {
+    const text = encodeEntries(7, [{ itemId: 3, priority: 0.123456789, score: 0.123456789, probs: Float32Array.from([1 / 3, 2 / 3, 0.0000001]), rationale: null }]);
+    expect(text).toBe('7\t3\t0.123456789\t0.123456789\t{0.333333,0.666667,0}\t\\N\n');
+  });
 });

@@ -9,7 +9,8 @@ export interface RankingEntry {
   priority: number;
   score: number | null;
   probs: ArrayLike<number> | null;
-  rationale: string;
+  /** Null where the labeling API derives it from the strategy and probs (migration 0005). */
+  rationale: string | null;
 }
 
 // COPY text format: backslash, tab, newline and carriage return must be escaped in values.
@@ -21,10 +22,18 @@ function real(value: number): string {
   return Number.isFinite(value) ? String(value) : 'NaN';
 }
 
-function realArray(values: ArrayLike<number>): string {
-  const parts: string[] = [];
-  for (let i = 0; i < values.length; i++) parts.push(real(values[i]));
-  return `{${parts.join(',')}}`;
+/**
+ * Probabilities to six decimals, what the API shows of them: a float32 printed in full takes 18
+ * characters that Postgres then parses back to the same float4, and across a million entries
+ * those bytes are a good part of the COPY.
+ */
+function probArray(values: ArrayLike<number>): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    out += (i ? ',' : '') + (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : 'NaN');
+  }
+  return out + '}';
 }
 
 /** Encodes entries as COPY text rows. */
@@ -32,8 +41,8 @@ export function encodeEntries(rankingId: number, entries: readonly RankingEntry[
   let out = '';
   for (const e of entries) {
     out += `${rankingId}\t${e.itemId}\t${real(e.priority)}\t${e.score === null ? '\\N' : real(e.score)}\t${
-      e.probs === null ? '\\N' : realArray(e.probs)
-    }\t${escapeText(e.rationale)}\n`;
+      e.probs === null ? '\\N' : probArray(e.probs)
+    }\t${e.rationale === null ? '\\N' : escapeText(e.rationale)}\n`;
   }
   return out;
 }

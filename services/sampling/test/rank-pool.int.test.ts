@@ -1,6 +1,5 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { withTransaction } from '@alder/db';
-import { rationale } from '@alder/learning';
 import { createLogger } from '@alder/logger';
 import { createRedis, type JobContext } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
@@ -28,7 +27,7 @@ interface Entry {
   priority: number;
   score: number | null;
   probs: number[] | null;
-  rationale: string;
+  rationale: string | null;
 }
 
 async function entries(rankingId: number): Promise<Entry[]> {
@@ -71,8 +70,8 @@ describe('rank-pool with a model', () => {
       expect(row.score!).toBeGreaterThanOrEqual(0);
       expect(row.score!).toBeLessThanOrEqual(1);
       expect(row.priority).toBe(row.score);
-      // probs round-trip as float4, so the learning package's rationale for them is reproduced.
-      expect(row.rationale).toBe(rationale('margin', Float32Array.from(row.probs!), TREC_LABELS));
+      // Derivable from strategy and probs: not stored (the labeling API derives it).
+      expect(row.rationale).toBeNull();
     }
     expect(rows[0]!.score!).toBeGreaterThan(rows[rows.length - 1]!.score!);
 
@@ -120,7 +119,7 @@ describe('rank-pool with a model', () => {
     const first = (await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context('sampling:random'))) as { rankingId: number; strategy: string };
     expect(first.strategy).toBe('random');
     const rows = await entries(first.rankingId);
-    expect(rows.every((r) => r.rationale === rationale('random', Float32Array.from(r.probs!), TREC_LABELS))).toBe(true);
+    expect(rows.every((r) => r.rationale === null && r.probs!.length === TREC_LABELS.length)).toBe(true);
     // Drawn from the project's fixed random order: a job that runs again draws the same scores.
     const again = await withTransaction(db.pool, async (tx) => {
       await tx.query('DELETE FROM processed_jobs WHERE job_key = $1', ['sampling:random']);
@@ -152,7 +151,7 @@ describe('rank-pool with a model', () => {
       expect(picks.map((r) => r.priority)).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2]);
       for (const r of rows.slice(10)) {
         expect(r.priority).toBe(r.score);
-        expect(r.rationale).toBe(rationale('margin', Float32Array.from(r.probs!), TREC_LABELS));
+        expect(r.rationale).toBeNull();
       }
       if (strategy === 'hybrid') expect(picks[1]!.rationale).toMatch(/^margin \d\.\d\d between \w+ \(\d\.\d\d\) and \w+ \(\d\.\d\d\); pick 2 of 10, \d+\.\d\d from the nearest other pick$/);
       if (strategy === 'auto') expect(picks[0]!.rationale).toMatch(/^auto \(4% uncertainty at 60 labels\): /);
