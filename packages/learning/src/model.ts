@@ -88,6 +88,28 @@ export function planPooling(model: Pick<TrainedModel, 'rowOf' | 'rowWeights' | '
   return { rows: rows.subarray(0, n), coefs: coefs.subarray(0, n) };
 }
 
+/**
+ * planPooling and poolRows in one pass for inference: out[offset..offset+dim) = the text's
+ * pooled embedding, without allocating a plan per text. `acc` (length >= dim) is scratch; the
+ * sum runs in float64, so the result can differ from poolRows' float32 sum in the 7th digit.
+ */
+export function poolText(model: TrainedModel, ids: Uint32Array, out: Float32Array, offset: number, acc: Float64Array): void {
+  const { rowOf, rowWeights, unseenWeight, table, dim } = model;
+  const mean = model.pooling === 'mean';
+  acc.fill(0, 0, dim);
+  let norm = 0;
+  for (let k = 0; k < ids.length; k++) {
+    const row = rowOf[ids[k]];
+    const w = row >= 0 ? rowWeights[row] : unseenWeight;
+    norm += mean ? w : w * w;
+    if (row < 0) continue;
+    const r = row * dim;
+    for (let d = 0; d < dim; d++) acc[d] += w * table[r + d];
+  }
+  const scale = norm > 0 ? (mean ? 1 / norm : 1 / Math.sqrt(norm)) : 0;
+  for (let d = 0; d < dim; d++) out[offset + d] = acc[d] * scale;
+}
+
 /** out[offset..offset+dim) = sum of coefs[k] * table[rows[k]]; zeros for an empty plan. */
 export function poolRows(table: Float32Array, dim: number, plan: PoolPlan, out: Float32Array, offset: number): void {
   out.fill(0, offset, offset + dim);

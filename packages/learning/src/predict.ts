@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { featurize } from './features';
-import { denseRelu, headInputDim, planPooling, poolRows, softmaxHead, type TrainedModel } from './model';
+import { denseRelu, headInputDim, planPooling, poolText, softmaxHead, type TrainedModel } from './model';
 import { TfHead } from './tf-head';
 
 /**
@@ -21,17 +21,18 @@ export function predictProba(model: TrainedModel, texts: string[]): Float32Array
  * embedding when there is none), row-major n x (hidden || dim); for diversity sampling.
  */
 export function embed(model: TrainedModel, texts: string[]): Float32Array {
-  const { dim, hidden, table } = model;
+  const { dim, hidden } = model;
   const pooled = new Float32Array(dim);
+  const acc = new Float64Array(dim);
   const inDim = headInputDim(model);
   const out = new Float32Array(texts.length * inDim);
   for (let i = 0; i < texts.length; i++) {
-    const plan = planPooling(model, featurize(texts[i], model.featureConfig));
+    const ids = featurize(texts[i], model.featureConfig);
     if (hidden > 0) {
-      poolRows(table, dim, plan, pooled, 0);
+      poolText(model, ids, pooled, 0, acc);
       denseRelu(pooled, 0, model.hiddenWeights, model.hiddenBias, dim, out, i * inDim);
     } else {
-      poolRows(table, dim, plan, out, i * dim);
+      poolText(model, ids, out, i * dim, acc);
     }
   }
   return out;
