@@ -26,6 +26,8 @@ export function inlineScorer(model: TrainedModel): JobScorer {
 
 interface Thread {
   worker: Worker;
+  /** Shared by the threads of one set: why the set broke, or null while it works. */
+  state: { broken: Error | null };
   inFlight: number;
   pending: Map<number, { resolve: (probs: Float32Array) => void; reject: (error: Error) => void }>;
 }
@@ -40,7 +42,6 @@ export class ScoringThreads {
   private threads: Promise<Thread[]> | null = null;
   private nextId = 0;
   private nextKey = 0;
-  private failure: Error | null = null;
 
   constructor(readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`scoring threads: need a whole number >= 1, got ${size}`);
@@ -57,15 +58,30 @@ export class ScoringThreads {
     const tsx = import.meta.resolve('tsx/esm/api');
     const entry = new URL('./scoring.thread.ts', import.meta.url).href;
     const bootstrap = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-    const one = () =>
-      new Promise<Thread>((resolve, reject) => {
+    const set: Thread[] = [];
+    const state: { broken: Error | null } = { broken: null };
+    const spawned: Promise<Thread[]> = Promise.all(Array.from({ length: this.size }, () => one()));
+    // A thread that dies takes its set with it: pending pages fail (their jobs fail and are
+    // retried), the other threads end, and the next job starts a fresh set.
+    const breakSet = (error: Error) => {
+      if (state.broken) return;
+      state.broken = error;
+      if (this.threads === spawned) this.threads = null;
+      for (const t of set) {
+        for (const p of t.pending.values()) p.reject(error);
+        t.pending.clear();
+        t.worker.removeAllListeners('exit');
+        void t.worker.terminate();
+      }
+    };
+    function one(): Promise<Thread> {
+      return new Promise<Thread>((resolve, reject) => {
         const worker = new Worker(bootstrap, { eval: true });
-        const thread: Thread = { worker, inFlight: 0, pending: new Map() };
+        const thread: Thread = { worker, state, inFlight: 0, pending: new Map() };
+        set.push(thread);
         const fail = (error: Error) => {
-          this.failure = error;
           reject(error);
-          for (const p of thread.pending.values()) p.reject(error);
-          thread.pending.clear();
+          breakSet(error);
         };
         worker.on('error', fail);
         worker.on('exit', (code) => fail(new Error(`scoring thread exited with code ${code}`)));
@@ -79,17 +95,17 @@ export class ScoringThreads {
           else p.resolve(message.probs);
         });
       });
-    return Promise.all(Array.from({ length: this.size }, one));
+    }
+    return spawned;
   }
 
   /** A scorer for one job's model; the model is sent to every thread once. */
   async forModel(params: Uint8Array): Promise<JobScorer> {
-    if (this.failure) throw this.failure;
     const threads = await (this.threads ??= this.spawn());
     const key = `m${this.nextKey++}`;
     for (const t of threads) t.worker.postMessage({ type: 'load', key, params } satisfies ScoringRequest);
     const score: ScorePage = (texts) => {
-      if (this.failure) return Promise.reject(this.failure);
+      if (threads[0]!.state.broken) return Promise.reject(threads[0]!.state.broken);
       const thread = threads.reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
       const id = this.nextId++;
       thread.inFlight++;
