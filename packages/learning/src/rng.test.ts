@@ -1,4 +1,4 @@
-import { createRng, normal, permutation } from './rng';
+import { createRng, drawKey, normal, permutation } from './rng';
 
 describe('createRng', () => {
   it('repeats a sequence for a seed and differs across seeds', () => {
@@ -37,5 +37,23 @@ describe('normal', () => {
     const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / xs.length;
     expect(Math.abs(mean)).toBeLessThan(0.03);
     expect(variance).toBeCloseTo(1, 1);
+  });
+});
+
+describe('drawKey', () => {
+  it('is a fixed uniform key per (seed, id): same inputs, same key; other seed, other order', () => {
+    const keys = Array.from({ length: 20_000 }, (_, id) => drawKey(7, id));
+    expect(keys.every((k) => k >= 0 && k < 1)).toBe(true);
+    expect(drawKey(7, 123)).toBe(keys[123]);
+    // Uniform: each tenth of [0, 1) holds about a tenth of the keys.
+    const deciles = new Array<number>(10).fill(0);
+    for (const k of keys) deciles[Math.floor(k * 10)]++;
+    for (const count of deciles) expect(Math.abs(count - 2000)).toBeLessThan(200);
+    // Neighbouring ids are not ordered alike, and another seed gives another order.
+    const rank = (seed: number) => Array.from({ length: 200 }, (_, id) => id).sort((a, b) => drawKey(seed, a) - drawKey(seed, b));
+    expect(rank(7)).not.toEqual(Array.from({ length: 200 }, (_, id) => id));
+    expect(rank(8)).not.toEqual(rank(7));
+    // Ids beyond 2^32 (bigint item ids) still spread.
+    expect(drawKey(7, 2 ** 32 + 5)).not.toBe(drawKey(7, 5));
   });
 });
