@@ -103,8 +103,16 @@ export function poolText(model: TrainedModel, ids: Uint32Array, out: Float32Arra
     const w = row >= 0 ? rowWeights[row] : unseenWeight;
     norm += mean ? w : w * w;
     if (row < 0) continue;
+    // Four lanes at a time: pooling is most of a forward pass (same sums, same order per lane).
     const r = row * dim;
-    for (let d = 0; d < dim; d++) acc[d] += w * table[r + d];
+    let d = 0;
+    for (; d + 3 < dim; d += 4) {
+      acc[d] += w * table[r + d];
+      acc[d + 1] += w * table[r + d + 1];
+      acc[d + 2] += w * table[r + d + 2];
+      acc[d + 3] += w * table[r + d + 3];
+    }
+    for (; d < dim; d++) acc[d] += w * table[r + d];
   }
   const scale = norm > 0 ? (mean ? 1 / norm : 1 / Math.sqrt(norm)) : 0;
   for (let d = 0; d < dim; d++) out[offset + d] = acc[d] * scale;
