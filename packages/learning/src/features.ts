@@ -1,3 +1,4 @@
+import { fmix32 } from './rng';
 import { tokenize } from './tokenize';
 
 /** How text becomes hashed feature ids; recorded in every model so inference matches training. */
@@ -47,14 +48,7 @@ const FNV_PRIME = 0x01000193;
 const BOUNDARY_START = 0x3c; // '<'
 const BOUNDARY_END = 0x3e; // '>'
 
-/** murmur3's finaliser: FNV-1a over UTF-16 units mixes high bits poorly, this spreads them. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
+// fmix32 (murmur3's finaliser) after FNV-1a: FNV over UTF-16 units mixes high bits poorly.
 
 function hashToken(token: string): number {
   let h = WORD_SEED;

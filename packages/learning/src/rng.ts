@@ -45,14 +45,17 @@ export function normal(rng: Rng): number {
  * order that does not reshuffle when the pool changes (an item keeps its place in line while
  * others are labelled or added). Random sampling takes the lowest keys first; auto's random
  * share draws from the same order, so against random at the same seed the two differ only
- * where auto chose otherwise. murmur3's finaliser over the seed-mixed id.
+ * where auto chose otherwise. fmix32 over the seed-mixed id.
  */
 export function drawKey(seed: number, id: number): number {
-  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(id >>> 0, 0x85ebca6b) ^ Math.floor(id / 4294967296)) >>> 0;
+  return fmix32(Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(id >>> 0, 0x85ebca6b) ^ Math.floor(id / 4294967296)) / 4294967296;
+}
+
+/** murmur3's 32-bit finaliser: spreads every input bit over the output (unsigned). */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4294967296;
+  return (h ^ (h >>> 16)) >>> 0;
 }

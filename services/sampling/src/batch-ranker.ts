@@ -1,7 +1,7 @@
 import type { PoolClient } from '@alder/db';
 import { createRng, drawKey, predictProba, rankPool, scorePool, selectionContext, trainCommittee, type StrategyName, type TrainedModel } from '@alder/learning';
 import type { PoolItem } from './pool-items.repository';
-import { scoredPages } from './scored-pages';
+import { scoredPages, yieldToEventLoop } from './scored-pages';
 import type { JobScorer } from './scoring-threads';
 import { copyEntries, type RankingEntry } from './ranking-entries.copy';
 import { trainingSample } from './training-labels.repository';
@@ -18,8 +18,6 @@ export const BATCH_CANDIDATE_CAP = 20_000;
  * the committee's bootstrap members (4 trainings of at most this many texts, a few seconds each).
  */
 export const TRAINING_SAMPLE_CAP = 2_000;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Candidate extends PoolItem {
   margin: number;

@@ -11,7 +11,7 @@ import {
 } from '@alder/learning';
 import { rankBatchWithModel } from './batch-ranker';
 import { recentUnlabeled } from './pool-items.repository';
-import { RANK_CHUNK, scoredPages } from './scored-pages';
+import { RANK_CHUNK, scoredPages, yieldToEventLoop } from './scored-pages';
 import type { JobScorer } from './scoring-threads';
 import { copyEntries, type RankingEntry } from './ranking-entries.copy';
 import type { StoredModel } from './ranking.repository';
@@ -30,8 +30,6 @@ export const COLD_START_HEAD = 50;
 
 /** Batch size of a batch strategy when the caller gives none (projects pass retrain_every). */
 export const DEFAULT_BATCH = 25;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A stable 32-bit seed from a string (FNV-1a), so re-running a job ranks the same way. */
 export function seedOf(value: string): number {

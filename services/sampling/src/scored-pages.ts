@@ -2,6 +2,9 @@ import type { PoolClient } from '@alder/db';
 import { unlabeledPage, type PoolItem } from './pool-items.repository';
 import type { JobScorer } from './scoring-threads';
 
+/** Lets the event loop run (job lock renewal, in the all-in-one HTTP) between synchronous stretches. */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Items read, scored and written with one COPY per page. */
 export const RANK_CHUNK = 5_000;
 
@@ -28,7 +31,7 @@ export async function* scoredPages(client: PoolClient, projectId: string, scorer
       if (!next) return;
       yield await next;
       // Inline scoring is synchronous: let the event loop (job lock renewal) run between pages.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
   } finally {
     // A failed or abandoned run leaves no unobserved rejections behind.
