@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_FEATURE_CONFIG, featurize, resolveFeatureConfig, type FeatureConfig } from './features';
+import { DEFAULT_FEATURE_CONFIG, featurize, memoizeFeatures, resolveFeatureConfig, type FeatureConfig } from './features';
 import { tokenize } from './tokenize';
 
 describe('tokenize', () => {
@@ -56,6 +56,34 @@ describe('featurize', () => {
     const word = resolveFeatureConfig({ charNgramScope: 'word' });
     const text = resolveFeatureConfig({ charNgramScope: 'text' });
     expect(featurize('ab cd', text)).not.toEqual(featurize('ab cd', word));
+  });
+});
+
+describe('memoizeFeatures', () => {
+  afterEach(() => memoizeFeatures(0));
+
+  it('remembers results per config and text, and gives what featurize computes', () => {
+    const words = resolveFeatureConfig({ charNgramMax: 0 });
+    const plain = [featurize('Who wrote Hamlet ?'), featurize('Who wrote Hamlet ?', words)];
+    memoizeFeatures(10);
+    const first = featurize('Who wrote Hamlet ?');
+    expect(featurize('Who wrote Hamlet ?')).toBe(first);
+    expect(first).toEqual(plain[0]);
+    // Another config of the same text is its own entry, not the first one's ids.
+    expect(featurize('Who wrote Hamlet ?', words)).toEqual(plain[1]);
+    expect(featurize('Who wrote Hamlet ?', resolveFeatureConfig({ charNgramMax: 0 }))).toBe(featurize('Who wrote Hamlet ?', words));
+  });
+
+  it('starts over past its limit and stops remembering when turned off', () => {
+    memoizeFeatures(2);
+    const a = featurize('alpha');
+    featurize('beta');
+    expect(featurize('alpha')).toBe(a);
+    featurize('gamma'); // third entry: the memo is cleared first
+    expect(featurize('alpha')).not.toBe(a);
+    expect(featurize('alpha')).toEqual(a);
+    memoizeFeatures(0);
+    expect(featurize('beta')).not.toBe(featurize('beta'));
   });
 });
 

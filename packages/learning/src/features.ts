@@ -90,12 +90,56 @@ function addCharNgrams(token: string, cfg: FeatureConfig): void {
   }
 }
 
+/** An opt-in memo of featurize's results, keyed by feature config and text. */
+interface FeatureMemo {
+  readonly limit: number;
+  readonly byConfig: Map<string, Map<string, Uint32Array>>;
+  size: number;
+}
+let memo: FeatureMemo | null = null;
+
+const configKey = (cfg: FeatureConfig) => `${cfg.buckets}/${cfg.wordNgrams}/${cfg.charNgramMin}/${cfg.charNgramMax}/${cfg.charNgramScope}`;
+
+/**
+ * Makes featurize remember up to `limit` results in this thread (0 turns it off and frees them).
+ * For callers that featurise the same texts over and over, such as the simulator, which trains,
+ * scores and evaluates on one dataset every round; services leave it off, as their pools are
+ * too large to keep. featurize is a pure function, so a remembered result is the same array
+ * content it would compute; callers must not write into the arrays it returns.
+ */
+export function memoizeFeatures(limit: number): void {
+  memo = limit > 0 ? { limit, byConfig: new Map(), size: 0 } : null;
+}
+
+/**
+ * Hashes a text into the sorted, de-duplicated bucket ids of its word n-grams and character
+ * n-grams (remembered when memoizeFeatures is on). See computeFeatures.
+ */
+export function featurize(text: string, cfg: FeatureConfig = DEFAULT_FEATURE_CONFIG): Uint32Array {
+  if (!memo) return computeFeatures(text, cfg);
+  const key = configKey(cfg);
+  let texts = memo.byConfig.get(key);
+  if (!texts) memo.byConfig.set(key, (texts = new Map()));
+  let ids = texts.get(text);
+  if (!ids) {
+    ids = computeFeatures(text, cfg);
+    // Past the limit, start over rather than track recency: the simulator's working set fits.
+    if (memo.size >= memo.limit) {
+      memo.byConfig.forEach((m) => m.clear());
+      memo.size = 0;
+    }
+    texts.set(text, ids);
+    memo.size++;
+  }
+  return ids;
+}
+
 /**
  * Hashes a text into the sorted, de-duplicated bucket ids of its word n-grams and character
  * n-grams. Presence rather than counts: texts here are short, repeats add little, and a set
  * keeps the pooled embedding from being dominated by one repeated word in long texts.
  */
-export function featurize(text: string, cfg: FeatureConfig = DEFAULT_FEATURE_CONFIG): Uint32Array {
+function computeFeatures(text: string, cfg: FeatureConfig): Uint32Array {
   const tokens = tokenize(text);
   const hashes = tokens.map(hashToken);
   used = 0;

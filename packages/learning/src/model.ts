@@ -125,7 +125,15 @@ export function poolRows(table: Float32Array, dim: number, plan: PoolPlan, out: 
   for (let k = 0; k < rows.length; k++) {
     const r = rows[k] * dim;
     const c = coefs[k];
-    for (let d = 0; d < dim; d++) out[offset + d] += c * table[r + d];
+    // Four lanes at a time, each lane's sum in the same order (the same float32 result).
+    let d = 0;
+    for (; d + 3 < dim; d += 4) {
+      out[offset + d] += c * table[r + d];
+      out[offset + d + 1] += c * table[r + d + 1];
+      out[offset + d + 2] += c * table[r + d + 2];
+      out[offset + d + 3] += c * table[r + d + 3];
+    }
+    for (; d < dim; d++) out[offset + d] += c * table[r + d];
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Dataset } from './dataset.loader';
-import { coldStartOrder } from '@alder/learning';
+import { coldStartOrder, memoizeFeatures } from '@alder/learning';
 import { fullDataRun, simulateRun, type LoopSettings, type RoundInfo } from './in-process.loop';
 import type { FullDataResult, RunResult } from './simulate.types';
 
@@ -20,6 +20,9 @@ export interface TaskSettings extends LoopSettings {
  * starts from the same set whichever thread runs it.
  */
 export function createTaskRunner(data: Dataset, settings: TaskSettings) {
+  // Every round featurises the same texts again (training, scoring, the stop set, the test
+  // split): remembering them all saves most of that work, and the results are the same.
+  memoizeFeatures(data.train.texts.length + data.test.texts.length);
   const orders = new Map<number, number[]>();
   return async (task: SimTask, onRound: (info: RoundInfo) => void): Promise<TaskResult> => {
     if (task.kind === 'full') return { kind: 'full', result: await fullDataRun(data, task.repeat, task.seed) };
