@@ -14,6 +14,10 @@ describe('tokenize', () => {
     expect(tokenize('ภาษาไทยง่ายนิดเดียว').length).toBeGreaterThan(2);
   });
 
+  it('keeps Devanagari words whole, combining vowel signs included', () => {
+    expect(tokenize('मुझे यह होटल बहुत पसंद आया।')).toEqual(['मुझे', 'यह', 'होटल', 'बहुत', 'पसंद', 'आया', '।']);
+  });
+
   it('returns nothing for blank text', () => {
     expect(tokenize('  \n\t ')).toEqual([]);
   });

@@ -12,10 +12,12 @@ export {
   AUTO_COVERAGE_TILT,
   AUTO_RAMP_END,
   AUTO_RAMP_START,
+  BALD_DROPOUT,
   autoUncertainShare,
   HYBRID_SHORTLIST_FACTOR,
   rankPool,
   selectBatch,
+  trainOptionsFor,
   type RankedPool,
   type SelectionContext,
 } from './selection';

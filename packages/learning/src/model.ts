@@ -10,6 +10,8 @@ export interface TrainingMeta {
   readonly examples: number;
   readonly epochs: number;
   readonly steps: number;
+  /** Dropout rate on the pooled embedding in training (absent in models from before it existed: 0). */
+  readonly dropout?: number;
   readonly trainMs: number;
 }
 

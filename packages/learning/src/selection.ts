@@ -62,6 +62,15 @@ export const REPRESENTATIVE_SAMPLE = 3000;
 export const BALD_PASSES = 20;
 export const BALD_DROPOUT = 0.2;
 
+/**
+ * What a strategy needs of training: bald's model trains with dropout at the rate it samples
+ * with, so its MC-dropout passes draw from the approximate posterior that training fitted;
+ * every other strategy scores a model trained without it.
+ */
+export function trainOptionsFor(strategy: string): { dropout?: number } {
+  return strategy === 'bald' ? { dropout: BALD_DROPOUT } : {};
+}
+
 const fmt = (x: number) => x.toFixed(2);
 
 function sizeOf(ctx: SelectionContext): number {

@@ -99,6 +99,22 @@ describe('trainClassifier on small label sets', () => {
     await expect(trainClassifier(s.texts, s.y, 6, { classWeight: [1, 2] })).rejects.toThrow(RangeError);
   });
 
+  it('trains with dropout on the pooled embedding when asked, deterministically', async () => {
+    const s = subset(300, 7);
+    const plain = await trainClassifier(s.texts, s.y, 6, { seed: 1 });
+    const a = await trainClassifier(s.texts, s.y, 6, { seed: 1, dropout: 0.2 });
+    const b = await trainClassifier(s.texts, s.y, 6, { seed: 1, dropout: 0.2 });
+    expect(plain.meta.dropout).toBe(0);
+    expect(a.meta.dropout).toBe(0.2);
+    expect(b.outWeights).toEqual(a.outWeights);
+    expect(a.outWeights).not.toEqual(plain.outWeights);
+    // Still a working classifier: within a few points of the same labels trained without it.
+    const accuracy = (m: TrainedModel) => evaluate(test.y, argmaxRows(predictProba(m, test.texts), 6), test.labels).accuracy;
+    expect(accuracy(a)).toBeGreaterThan(accuracy(plain) - 0.05);
+    await expect(trainClassifier(s.texts, s.y, 6, { dropout: 1 })).rejects.toThrow(RangeError);
+    await expect(trainClassifier(s.texts, s.y, 6, { dropout: -0.1 })).rejects.toThrow(RangeError);
+  });
+
   it('copes with texts that have no features', async () => {
     const model = await trainClassifier(['', ' ', 'what ?'], [0, 0, 1], 2, { minSteps: 10 });
     const texts = ['', 'what ?', 'never seen'];

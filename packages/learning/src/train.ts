@@ -29,6 +29,11 @@ export interface TrainOptions {
   hidden?: number;
   batchSize?: number;
   pooling?: Pooling;
+  /**
+   * Inverted dropout on the pooled embedding (the head's input) during training, 0 (default) for
+   * none. The bald strategy trains with the rate it samples at (MC dropout, Gal et al. 2017).
+   */
+  dropout?: number;
   /** 'idf' weights each n-gram by its IDF over the training texts in the pooled embedding. */
   weighting?: Weighting;
   /** Small label sets get extra epochs until at least this many mini-batch steps are taken. */
@@ -54,6 +59,7 @@ const DEFAULTS = {
   batchSize: 32,
   pooling: 'mean',
   weighting: 'idf',
+  dropout: 0,
   minSteps: 300,
   seed: 1,
   classWeight: 'none',
@@ -65,6 +71,15 @@ const FEATURIZE_CHUNK = 2000;
 /** Yields to the event loop so a queue worker in the same process keeps renewing its locks. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Inverted dropout: each of the first `n` values is kept and scaled by 1 / (1 - rate), or zeroed; `mask` records the factor. */
+function dropOut(values: Float32Array, mask: Float32Array, n: number, rate: number, rng: () => number): void {
+  const keep = 1 - rate;
+  for (let j = 0; j < n; j++) {
+    mask[j] = rng() < keep ? 1 / keep : 0;
+    values[j] *= mask[j];
+  }
+}
+
 /**
  * Trains an embedding-bag classifier; deterministic for a given seed and backend. The dense
  * head runs in TF.js (autodiff + Adam); the embedding rows are updated sparsely in TypeScript
@@ -73,6 +88,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 export async function trainClassifier(texts: string[], labels: number[], numClasses: number, opts: TrainOptions = {}): Promise<TrainedModel> {
   const o = { ...DEFAULTS, ...opts };
   checkInputs(texts, labels, numClasses);
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${o.dropout}`);
   const started = performance.now();
   const backend = await initBackend(o.log);
   const featureConfig = resolveFeatureConfig(o.featureConfig);
@@ -101,6 +117,8 @@ export async function trainClassifier(texts: string[], labels: number[], numClas
   const totalSteps = epochs * batchesPerEpoch;
   const pooled = new Float32Array(o.batchSize * o.dim);
   const target = new Float32Array(o.batchSize * numClasses);
+  // Without dropout no mask is drawn, so the rng (and the weights) are what they were before it.
+  const mask = o.dropout > 0 ? new Float32Array(o.batchSize * o.dim) : null;
   let steps = 0;
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -110,6 +128,7 @@ export async function trainClassifier(texts: string[], labels: number[], numClas
         const batch = order.subarray(start, Math.min(n, start + o.batchSize));
         const batchPlans = Array.from(batch, (i) => plans[i]);
         batchPlans.forEach((plan, r) => poolRows(table, o.dim, plan, pooled, r * o.dim));
+        if (mask) dropOut(pooled, mask, batch.length * o.dim, o.dropout, rng);
         // Weighted mean cross-entropy: each row's target is its class weight / batch size.
         target.fill(0);
         batch.forEach((i, r) => (target[r * numClasses + labels[i]] = weights[labels[i]] / batch.length));
@@ -117,7 +136,9 @@ export async function trainClassifier(texts: string[], labels: number[], numClas
         const decay = 1 - steps / totalSteps;
         head.scaleLearningRate(decay);
         const { loss, dPooled } = head.step(pooled.subarray(0, batch.length * o.dim), target.subarray(0, batch.length * numClasses), batch.length);
-        batchPlans.forEach((plan: PoolPlan, r) => sparse.accumulate(plan, dPooled, r * o.dim));
+        // A dropped unit passed nothing forward, so its embedding rows get no gradient through it.
+        const dInput = mask ? dPooled.map((g, j) => g * mask[j]) : dPooled;
+        batchPlans.forEach((plan: PoolPlan, r) => sparse.accumulate(plan, dInput, r * o.dim));
         sparse.apply(decay);
         lossSum += loss;
         steps++;
@@ -125,7 +146,7 @@ export async function trainClassifier(texts: string[], labels: number[], numClas
       }
       await o.onEpoch?.({ epoch, epochs, loss: lossSum / batchesPerEpoch, backend, elapsedMs: performance.now() - started });
     }
-    const meta = { backend, examples: n, epochs, steps, trainMs: performance.now() - started };
+    const meta = { backend, examples: n, epochs, steps, dropout: o.dropout, trainMs: performance.now() - started };
     return { featureConfig, numClasses, dim: o.dim, hidden: o.hidden, pooling: o.pooling, ...vocab, table, ...head.read(), meta };
   } finally {
     head.dispose();

@@ -26,10 +26,11 @@ export function badgeEmbeddings(probs: Float32Array, numClasses: number, embeddi
 /**
  * BALD (Houlsby et al. 2011) under MC dropout (Gal, Islam & Ghahramani 2017): mutual information
  * between the label and the model, H(mean_t p_t) - mean_t H(p_t), over `passes` forward passes
- * of the softmax head with inverted dropout at `rate` on its input. The model is trained without
- * dropout, so this is dropout at inference only over the pooled representation (the input of
- * the head): a cheap approximation of the posterior that needs no retraining and no TF.js.
- * Returns one score per row, in nats, 0 when every pass agrees.
+ * of the softmax head with inverted dropout at `rate` on its input (the pooled representation).
+ * A project on bald trains its models with dropout at that same rate on that same layer
+ * (trainOptionsFor), so the passes sample the dropout posterior training fitted; the passes
+ * reuse the pooled vectors and need no TF.js. Returns one score per row, in nats, 0 when every
+ * pass agrees.
  */
 export function baldScores(
   embeddings: Float32Array,

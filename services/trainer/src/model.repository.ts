@@ -10,6 +10,8 @@ export interface Training {
   modelId: number;
   version: number;
   labels: string[];
+  /** The project's query strategy when training began: some strategies train differently (trainOptionsFor). */
+  strategy: string;
   token: string;
 }
 
@@ -28,9 +30,12 @@ export async function beginTraining(
   input: { projectId: string; jobKey: string; reason?: string },
 ): Promise<TrainingStart> {
   const { projectId, jobKey } = input;
-  const project = await client.query<{ labels: string[] }>('SELECT labels FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
+  const project = await client.query<{ labels: string[]; strategy: string }>(
+    'SELECT labels, strategy FROM projects WHERE id = $1 FOR NO KEY UPDATE',
+    [projectId],
+  );
   if (!project.rowCount) return { kind: 'skipped', reason: 'no-project' };
-  const labels = project.rows[0]!.labels;
+  const { labels, strategy } = project.rows[0]!;
 
   const own = await client.query<{ id: number; status: string; claimed: boolean }>(
     `SELECT id, status, EXISTS (SELECT 1 FROM processed_jobs WHERE job_key = $1) AS claimed
@@ -72,7 +77,7 @@ export async function beginTraining(
   const { id, version, token } = row.rows[0]!;
   return {
     kind: 'started',
-    training: { projectId, modelId: id, version, labels, token },
+    training: { projectId, modelId: id, version, labels, strategy, token },
     restarted: Boolean(ownRow),
     tookOverFrom: other?.id ?? null,
   };

@@ -8,6 +8,7 @@ import {
   predictProba,
   serializeModel,
   trainClassifier,
+  trainOptionsFor,
   type StoppingOptions,
   type TrainedModel,
   type TrainOptions,
@@ -82,6 +83,7 @@ export async function processTrainModel(
 
     const began = performance.now();
     const model = await trainClassifier(data.texts, data.labels, training.labels.length, {
+      ...trainOptionsFor(training.strategy),
       ...deps.trainOptions,
       seed: TRAIN_SEED,
       log: (message) => log.debug(message),
@@ -192,6 +194,7 @@ function hyperparameters(model: TrainedModel, overrides: TrainModelDeps['trainOp
     pooling: model.pooling,
     epochs: model.meta.epochs,
     steps: model.meta.steps,
+    dropout: model.meta.dropout ?? 0,
     feature_config: model.featureConfig,
   };
 }

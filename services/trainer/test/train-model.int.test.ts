@@ -4,6 +4,7 @@ import { createRedis, type JobContext } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
 import { NO_LABELS_ERROR, processTrainModel, startTrainer, type ModelMetrics } from '../src/index';
 import { annotate, seedProject, TREC_LABELS } from '@alder/testkit';
+import { BALD_DROPOUT, deserializeModel } from '@alder/learning';
 
 let db: TestDatabase;
 let redis: TestRedis;
@@ -62,7 +63,7 @@ describe('train-model processor', () => {
     expect(model.train_ms).toBeGreaterThan(0);
     expect(model.params.length).toBeGreaterThan(1000);
     expect(model.finished_at).not.toBeNull();
-    expect(model.hyperparameters).toMatchObject({ seed: 1 });
+    expect(model.hyperparameters).toMatchObject({ seed: 1, dropout: 0 });
     expect(model.metrics.test_count).toBe(100);
     expect(model.metrics.accuracy).toBeGreaterThan(0.3);
     expect(model.metrics.macro_f1).toBeGreaterThan(0);
@@ -93,6 +94,18 @@ describe('train-model processor', () => {
     // a manual one trains version 2.
     expect(await processTrainModel({ pool: db.pool }, { projectId: seeded.projectId, reason: 'labels' }, context())).toEqual({ skipped: 'up-to-date' });
     expect(await processTrainModel({ pool: db.pool }, { projectId: seeded.projectId, reason: 'manual' }, context())).toMatchObject({ version: 2 });
+  });
+
+  it('trains a bald project with MC dropout at the rate bald samples with, and records it', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 120, labeled: 100, testSize: 40, strategy: 'bald' });
+    const result = await processTrainModel({ pool: db.pool }, { projectId: seeded.projectId, reason: 'labels' }, context());
+    expect(result).toMatchObject({ version: 1, trainCount: 100 });
+    const { rows } = await db.pool.query<{ hyperparameters: Record<string, unknown>; params: Buffer }>(
+      `SELECT hyperparameters, params FROM models WHERE project_id = $1 AND status = 'ready'`,
+      [seeded.projectId],
+    );
+    expect(rows[0]!.hyperparameters).toMatchObject({ dropout: BALD_DROPOUT });
+    expect(deserializeModel(rows[0]!.params).meta.dropout).toBe(BALD_DROPOUT);
   });
 
   it('is a no-op while another training runs, never two training rows, and takes over a stale one', async () => {

@@ -9,6 +9,7 @@ import {
   selectionContext,
   trainClassifier,
   trainCommittee,
+  trainOptionsFor,
   type StrategyName,
   type TrainedModel,
 } from '@alder/learning';
@@ -104,7 +105,7 @@ export async function simulateRun(
       labeled.map((i) => texts[i]),
       labeled.map((i) => y[i]),
       k,
-      { seed: spec.seed },
+      { seed: spec.seed, ...trainOptionsFor(strategy) },
     );
     trainMs += performance.now() - t;
     const point = { labels: labeled.length, ...evaluateOn(model, data) };
