@@ -1,3 +1,4 @@
+import { axpy } from './axpy';
 import type { FeatureConfig } from './features';
 
 /** How a text's weighted rows are normalised: by the sum of weights ('mean') or their L2 norm ('sqrt'). */
@@ -125,17 +126,7 @@ export function poolRows(table: Float32Array, dim: number, plan: PoolPlan, out: 
   out.fill(0, offset, offset + dim);
   const { rows, coefs } = plan;
   for (let k = 0; k < rows.length; k++) {
-    const r = rows[k] * dim;
-    const c = coefs[k];
-    // Four lanes at a time, each lane's sum in the same order (the same float32 result).
-    let d = 0;
-    for (; d + 3 < dim; d += 4) {
-      out[offset + d] += c * table[r + d];
-      out[offset + d + 1] += c * table[r + d + 1];
-      out[offset + d + 2] += c * table[r + d + 2];
-      out[offset + d + 3] += c * table[r + d + 3];
-    }
-    for (; d < dim; d++) out[offset + d] += c * table[r + d];
+    axpy(out, offset, coefs[k], table, rows[k] * dim, dim);
   }
 }
 

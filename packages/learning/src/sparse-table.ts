@@ -1,3 +1,4 @@
+import { axpy } from './axpy';
 import type { PoolPlan } from './model';
 
 /**
@@ -40,19 +41,7 @@ export class SparseTableTrainer {
         this.rows.push(rows[k]);
         if ((slot + 1) * dim > this.grad.length) this.grow((slot + 1) * dim);
       }
-      // Locals and four lanes at a time: this loop and apply's are most of a training step on
-      // long texts (the same sums in the same order, so the same weights).
-      const grad = this.grad;
-      const g = slot * dim;
-      const c = coefs[k];
-      let d = 0;
-      for (; d + 3 < dim; d += 4) {
-        grad[g + d] += c * dPooled[offset + d];
-        grad[g + d + 1] += c * dPooled[offset + d + 1];
-        grad[g + d + 2] += c * dPooled[offset + d + 2];
-        grad[g + d + 3] += c * dPooled[offset + d + 3];
-      }
-      for (; d < dim; d++) grad[g + d] += c * dPooled[offset + d];
+      axpy(this.grad, slot * dim, coefs[k], dPooled, offset, dim);
     }
   }
 
@@ -74,15 +63,7 @@ export class SparseTableTrainer {
       for (let d = 0; d < dim; d++) sq += grad[g + d] * grad[g + d];
       accum[row] += sq / dim;
       const step = rate / (Math.sqrt(accum[row]) + 1e-8);
-      const t = row * dim;
-      let d = 0;
-      for (; d + 3 < dim; d += 4) {
-        table[t + d] -= step * grad[g + d];
-        table[t + d + 1] -= step * grad[g + d + 1];
-        table[t + d + 2] -= step * grad[g + d + 2];
-        table[t + d + 3] -= step * grad[g + d + 3];
-      }
-      for (; d < dim; d++) table[t + d] -= step * grad[g + d];
+      axpy(table, row * dim, -step, grad, g, dim);
       slotOf[row] = -1;
     }
     grad.fill(0, 0, rows.length * dim);
