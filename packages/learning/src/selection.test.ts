@@ -1,5 +1,5 @@
 import { createRng, drawKey } from './rng';
-import { autoUncertainShare, byScore, coverageRandomPicks, marginPhrase, rankPool, selectBatch, type SelectionContext } from './selection';
+import { autoUncertainShare, BALD_DROPOUT, byScore, coverageRandomPicks, marginPhrase, rankPool, selectBatch, trainOptionsFor, type SelectionContext } from './selection';
 import { STRATEGY_NAMES } from './strategies';
 
 const LABELS = ['DESC', 'ENTY', 'HUM'];
@@ -179,5 +179,12 @@ describe('helpers', () => {
     expect(autoUncertainShare(50)).toBe(0);
     expect(autoUncertainShare(175)).toBeCloseTo(0.5, 6);
     expect(autoUncertainShare(5000)).toBe(1);
+  });
+});
+
+describe('trainOptionsFor', () => {
+  it('trains bald models with the dropout bald samples with, and no other strategy with any', () => {
+    expect(trainOptionsFor('bald')).toEqual({ dropout: BALD_DROPOUT });
+    for (const name of STRATEGY_NAMES.filter((n) => n !== 'bald')) expect(trainOptionsFor(name)).toEqual({});
   });
 });
