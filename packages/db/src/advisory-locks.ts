@@ -1,0 +1,16 @@
+/**
+ * Every Postgres advisory lock id Alder takes, in one place so two features can never pick the
+ * same number by accident. Any constants work: they only have to agree across processes.
+ */
+export const ADVISORY_LOCKS = {
+  /** Serialises migration runs (replicas starting together). */
+  migrations: 7_264_001,
+  /** Serialises building the test template database (test kit). */
+  testTemplate: 7_264_002,
+  /** Serialises creating the bootstrap admin key (replicas starting together). */
+  bootstrapKey: 7_264_003,
+  /** Serialises key revocations, so two at once can not remove the last two admin keys. */
+  revokeKey: 7_264_004,
+  /** Held by the one process sweeping old outbox, processed_jobs and task_leases rows. */
+  retention: 7_264_005,
+} as const;
