@@ -1,10 +1,11 @@
 import { createLogger } from '@alder/logger';
 import { loadConfig } from '@alder/config';
-import { buildHttpApp, createApiKey, type HandlerMap } from '@alder/http';
-import { createRedis } from '@alder/queues';
+import { createApiKey } from '@alder/http';
+import { runServices } from '@alder/host';
+import { createShutdown } from '@alder/runtime';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
-import { createIngestHandlers } from '@alder/ingest';
-import { createLabelingHandlers } from '@alder/labeling-api';
+import { ingestService } from '@alder/ingest';
+import { labelingApiService } from '@alder/labeling-api';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -40,26 +41,32 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** A fresh database, the ingest + labeling routes on one in-process HTTP server, and an admin key. */
+/**
+ * A fresh database and the ingest + labeling services on one HTTP server of this process, run
+ * by the same host as `alder start` (pool, Redis, outbox relay, shutdown), and an admin key.
+ */
 export async function startStack(): Promise<Stack> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(64 * 1024 * 1024) });
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(64 * 1024 * 1024), HOST: '127.0.0.1' });
   const log = createLogger({ level: 'silent' });
   const db = await createTestDatabase();
   const testRedis = createTestRedis();
-  const redis = createRedis(testRedis.url, 'producer');
-  const deps = { config, pool: db.pool, log };
-  const handlers: HandlerMap = { ...createIngestHandlers(deps), ...createLabelingHandlers(deps) };
-  const app = await buildHttpApp({ config, pool: db.pool, redis, log, handlers });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address() as { port: number };
+  // The bench process goes on after the stack closes: the shutdown must not exit it.
+  const shutdown = createShutdown(log, config.SHUTDOWN_TIMEOUT_MS, () => undefined);
+  const host = await runServices([ingestService, labelingApiService], {
+    config: { ...config, QUEUE_PREFIX: testRedis.prefix },
+    databaseUrl: db.url,
+    redisUrl: testRedis.url,
+    log,
+    shutdown,
+    listen: { host: '127.0.0.1', port: 0 },
+  });
   const { key } = await createApiKey(db.pool, { name: 'bench' });
   return {
     db,
-    base: `http://127.0.0.1:${address.port}`,
+    base: host.url!,
     key,
     async close() {
-      await app.close();
-      redis.disconnect();
+      await shutdown.run('bench done');
       await testRedis.cleanup();
       await db.drop();
     },

@@ -1,8 +1,8 @@
 // Re-scoring the pool: the sampling service's rank-pool job (read texts, features, forward pass,
 // uncertainty, rationale, COPY of the entries, publish) on N unlabeled items, next to the bare
 // forward pass of the same model over the same texts (features + predictProba) in the same run.
-// The job runs as the sampling service runs it: with SAMPLING_THREADS scoring threads (default
-// 2), and once more on its own thread alone (SAMPLING_THREADS=0) for comparison.
+// The job runs as the sampling service runs it: on the host's compute threads (COMPUTE_THREADS,
+// default 2), and once more on its own thread alone (inlineCompute) for comparison.
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import copyStreams from 'pg-copy-streams';
@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '@alder/logger';
 import { createTestDatabase } from '@alder/testkit';
 import { initBackend, predictProba, serializeModel, trainClassifier } from '@alder/learning';
-import { processRankPool, ScoringThreads } from '@alder/sampling';
+import { createComputePool, inlineCompute } from '@alder/compute';
+import { processRankPool } from '@alder/sampling';
 import { machine, texts } from './harness';
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -46,17 +47,17 @@ let started = performance.now();
 for (let offset = 0; offset < N; offset += CHUNK) predictProba(model, pool.slice(offset, offset + CHUNK));
 const bareSeconds = (performance.now() - started) / 1000;
 
-const threads = Number(process.env.SAMPLING_THREADS ?? 2);
-const scoring = new ScoringThreads(Math.max(1, threads));
-await scoring.start(); // outside the timing, as a running service has them
+const threads = Number(process.env.COMPUTE_THREADS ?? process.env.SAMPLING_THREADS ?? 2);
+const compute = createComputePool({ threads: Math.max(1, threads) });
+await Promise.all(Array.from({ length: threads }, () => compute.backend())); // outside the timing, as a running service has them
 
 started = performance.now();
-const result = await processRankPool({ pool: db.pool, scoring }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore', log });
+const result = await processRankPool({ pool: db.pool, compute }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore', log });
 const oursSeconds = (performance.now() - started) / 1000;
-await scoring.close();
+await compute.close();
 
 started = performance.now();
-await processRankPool({ pool: db.pool }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore-inline', log });
+await processRankPool({ pool: db.pool, compute: inlineCompute() }, { projectId, modelId: modelRow.rows[0].id }, { jobKey: 'bench:rescore-inline', log });
 const inlineSeconds = (performance.now() - started) / 1000;
 
 console.log(`machine: ${machine()}, tfjs backend for training: ${backend}`);

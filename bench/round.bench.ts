@@ -11,9 +11,11 @@ import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import copyStreams from 'pg-copy-streams';
 import { createLogger } from '@alder/logger';
-import { annotate, createTestDatabase, insertItems } from '@alder/testkit';
+import { annotate, insertItems } from '@alder/fixtures';
+import { createTestDatabase } from '@alder/testkit';
 import { initBackend, predictProba, trainClassifier } from '@alder/learning';
-import { processRankPool, ScoringThreads } from '@alder/sampling';
+import { createComputePool } from '@alder/compute';
+import { processRankPool } from '@alder/sampling';
 import { processTrainModel } from '@alder/trainer';
 import { machine, median, texts } from './harness';
 
@@ -47,19 +49,19 @@ await pipeline(
 client.release();
 await db.pool.query('ANALYZE');
 
-// Scoring threads as the sampling service runs them (SAMPLING_THREADS, default 2), started before
-// the timing as a running service has them.
-const threads = Number(process.env.SAMPLING_THREADS ?? 2);
-const scoring = threads > 0 ? new ScoringThreads(threads) : undefined;
-await scoring?.start();
+// Compute threads as the host runs them for trainer and sampling (COMPUTE_THREADS, default 2),
+// started before the timing as a running service has them.
+const threads = Number(process.env.COMPUTE_THREADS ?? process.env.SAMPLING_THREADS ?? 2);
+const compute = createComputePool({ threads: Math.max(1, threads) });
+await Promise.all(Array.from({ length: threads }, () => compute.backend()));
 
 const rounds: { train: number; rank: number; total: number }[] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const began = performance.now();
-  const trained = await processTrainModel({ pool: db.pool }, { projectId, reason: 'labels' }, { jobKey: `bench:train:${round}`, log });
+  const trained = await processTrainModel({ pool: db.pool, compute }, { projectId, reason: 'labels' }, { jobKey: `bench:train:${round}`, log });
   if (!('modelId' in trained) || 'failed' in trained) throw new Error(`training did not produce a model: ${JSON.stringify(trained)}`);
   const trainedAt = performance.now();
-  const ranked = await processRankPool({ pool: db.pool, scoring }, { projectId, modelId: trained.modelId }, { jobKey: `bench:rank:${round}`, log });
+  const ranked = await processRankPool({ pool: db.pool, compute }, { projectId, modelId: trained.modelId }, { jobKey: `bench:rank:${round}`, log });
   if (!('rankingId' in ranked)) throw new Error(`ranking was skipped: ${JSON.stringify(ranked)}`);
   const end = performance.now();
   rounds.push({ train: (trainedAt - began) / 1000, rank: (end - trainedAt) / 1000, total: (end - began) / 1000 });
@@ -74,7 +76,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   await annotate(db.pool, projectId, batch.rows.map((r) => r.item_id), batch.rows.map((r) => top(r.probs)));
 }
 
-await scoring?.close();
+await compute.close();
 
 // The ceilings, same run: the bare training call on the same 2,000 labels and the bare forward pass.
 let started = performance.now();
@@ -86,7 +88,7 @@ const bareForward = (performance.now() - started) / 1000;
 
 const med = (key: 'train' | 'rank' | 'total') => median(rounds.map((r) => r[key]));
 console.log(`machine: ${machine()}, tfjs backend: ${backend}`);
-console.log(`pool ${POOL}, ${LABELS}+ labels, batch ${BATCH}, ${ROUNDS} rounds, ${threads} scoring threads; medians:`);
+console.log(`pool ${POOL}, ${LABELS}+ labels, batch ${BATCH}, ${ROUNDS} rounds, ${threads} compute threads; medians:`);
 console.log(`  train-model job:       ${med('train').toFixed(1)} s   (bare trainClassifier on 2,000: ${bareTrain.toFixed(1)} s)`);
 console.log(`  rank-pool job, hybrid: ${med('rank').toFixed(1)} s   (bare forward pass over the pool: ${bareForward.toFixed(1)} s)`);
 console.log(`  round:                 ${med('total').toFixed(1)} s   (bare train + forward: ${(bareTrain + bareForward).toFixed(1)} s; target < 15 s)`);

@@ -20,13 +20,23 @@ async function seedProject(run: number): Promise<string> {
      SELECT $1, 'i' || g, 'text number ' || g, 'pool', '\\x00' FROM generate_series(1, $2) g`,
     [projectId, POOL],
   );
-  const ranking = await pool.query(`INSERT INTO rankings (project_id, strategy, request_key, status) VALUES ($1, 'margin', $2, 'ready') RETURNING id`, [projectId, `bench-${run}`]);
+  // A margin ranking as sampling writes it (@alder/contracts): by a model, priority = score,
+  // probabilities in the model's label order, the rationale left to the API to derive.
+  const model = await pool.query(
+    `INSERT INTO models (project_id, version, status, request_key, labels, finished_at) VALUES ($1, 1, 'ready', $2, '{a,b}', now()) RETURNING id`,
+    [projectId, `bench-model-${run}`],
+  );
+  const ranking = await pool.query(`INSERT INTO rankings (project_id, model_id, strategy, request_key, status) VALUES ($1, $2, 'margin', $3, 'ready') RETURNING id`, [
+    projectId,
+    model.rows[0].id,
+    `bench-${run}`,
+  ]);
   await pool.query(
     `INSERT INTO ranking_entries (ranking_id, item_id, priority, score, probs, rationale)
-     SELECT $1, id, random(), random(), '{0.5,0.5}', 'bench' FROM items WHERE project_id = $2`,
+     SELECT $1, id, s, s, ARRAY[1 - s / 2, s / 2]::real[], NULL FROM (SELECT id, random()::real AS s FROM items WHERE project_id = $2) scored`,
     [ranking.rows[0].id, projectId],
   );
-  await pool.query('UPDATE projects SET current_ranking_id = $1 WHERE id = $2', [ranking.rows[0].id, projectId]);
+  await pool.query('UPDATE projects SET current_model_id = $3, current_ranking_id = $1 WHERE id = $2', [ranking.rows[0].id, projectId, model.rows[0].id]);
   await pool.query('ANALYZE');
   return projectId;
 }

@@ -93,10 +93,14 @@ export interface paths {
         /**
          * Lease the next item to annotate
          * @description Leases the highest-priority free unlabeled pool item of the project's current ranking
-         *     (else the oldest free item the ranking does not cover) to `annotator` for the project's
-         *     `lease_seconds`. An item is never leased to two annotators at once; an expired lease
-         *     frees the item. Each call leases a new item: release a task you skip
-         *     (`DELETE /v1/tasks/{task_id}`). 204 when no item is free.
+         *     (else the oldest free item the ranking does not cover, such as items ingested since it
+         *     was made) to `annotator` for the project's `lease_seconds`. An item is never leased to
+         *     two annotators at once; an expired lease frees the item. Each call leases a new item:
+         *     release a task you skip (`DELETE /v1/tasks/{task_id}`). 204 when no item is free. 503
+         *     `ranking-pending` (with `Retry-After`) while the project has free items but no ranking
+         *     with entries yet (none, or only one made while the pool was empty): sampling makes the
+         *     cold start seconds after the first items arrive, and the first tasks are its picks,
+         *     never the head of the file.
          */
         post: operations["getNextTask"];
         delete?: never;
@@ -334,6 +338,16 @@ export interface components {
          * @enum {string}
          */
         Strategy: "random" | "least_confidence" | "margin" | "entropy" | "coreset" | "kmeans" | "hybrid" | "committee" | "badge" | "bald" | "auto";
+        /**
+         * @description What a ranking was made with: the project's `Strategy` at the time, or `cold_start` (the diversity ranking made before the first model; not a project strategy).
+         * @enum {string}
+         */
+        RankingStrategy: "random" | "least_confidence" | "margin" | "entropy" | "coreset" | "kmeans" | "hybrid" | "committee" | "badge" | "bald" | "auto" | "cold_start";
+        /**
+         * @description The strategy an annotator was shown: the `RankingStrategy` of the ranking the item was leased from, or `unranked` when no ranking covered it (served oldest first).
+         * @enum {string}
+         */
+        SelectionStrategy: "random" | "least_confidence" | "margin" | "entropy" | "coreset" | "kmeans" | "hybrid" | "committee" | "badge" | "bald" | "auto" | "cold_start" | "unranked";
         /** @description The project's labels, in order; model outputs index into this order. */
         LabelSet: string[];
         ProjectCreate: {
@@ -444,8 +458,7 @@ export interface components {
             selection: {
                 /** @description The model version that scored the item; null for the cold start or an unranked item. */
                 model_version: number | null;
-                /** @description The ranking's strategy, or `unranked` when no ranking covered the item (served oldest first). */
-                strategy: string;
+                strategy: components["schemas"]["SelectionStrategy"];
                 /** @description The uncertainty score under that strategy. */
                 score: number | null;
                 probabilities: components["schemas"]["Probabilities"];
@@ -476,7 +489,7 @@ export interface components {
             /** @description What the annotator was shown when the item was leased. */
             selection: {
                 model_version: number | null;
-                strategy: string | null;
+                strategy: components["schemas"]["SelectionStrategy"] | null;
                 score: number | null;
             };
             /** Format: date-time */
@@ -528,7 +541,7 @@ export interface components {
         };
         RankingInfo: {
             id: number;
-            strategy: string;
+            strategy: components["schemas"]["RankingStrategy"];
             /** @description Null for the cold-start (diversity) ranking. */
             model_version: number | null;
             item_count: number;
@@ -757,7 +770,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Any other error, e.g. 503 `unavailable` while Postgres or Redis is away, 500 `internal`. */
+        /** @description Any other error, e.g. 503 `unavailable` while Postgres or Redis is away, 500 `stored-data-invalid` when a stored row breaks its declared contract (a bug, logged), 500 `internal`. */
         Error: {
             headers: {
                 [name: string]: unknown;
@@ -967,6 +980,20 @@ export interface operations {
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            /**
+             * @description `ranking-pending`: the project has free items but no ranking of them yet; ask again
+             *     after `Retry-After` seconds. (`unavailable` when Postgres or Redis is away.)
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };

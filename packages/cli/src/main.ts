@@ -1,10 +1,13 @@
 import { loadConfig } from '@alder/config';
 import { createLogger } from '@alder/logger';
+import { startProcess } from '@alder/host';
 import { startAllInOne } from './start.command';
 import { runMigrations } from './migrate.command';
 import { runSimulateCommand } from './simulate/simulate.command';
+import { cliVersion } from './version';
 
 const usage = `usage: alder <command>
+       alder --version
 
 commands:
   start      run ingest, labeling-api, trainer and sampling in one process (embedded
@@ -20,14 +23,20 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(usage);
     return;
   }
-  // The simulator reads no environment (it takes everything as arguments).
-  if (command === 'simulate') {
-    process.exitCode = await runSimulateCommand(argv.slice(1));
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${cliVersion()}\n`);
     return;
   }
+  // The simulator is a client of Alder, not a service: it takes no service config, and of the
+  // environment only ALDER_API_KEY (so the key need not appear on the command line).
+  if (command === 'simulate') {
+    process.exitCode = await runSimulateCommand(argv.slice(1), process, process.env);
+    return;
+  }
+  // The all-in-one binds its shutdown to SIGINT/SIGTERM before it opens anything.
+  if (command === 'start') return startAllInOne(startProcess('alder', { logAs: null }));
   const config = loadConfig();
-  const log = createLogger({ level: config.LOG_LEVEL, name: 'alder' });
-  if (command === 'start') return startAllInOne(config, log);
+  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'alder' });
   if (command === 'migrate') return runMigrations(config, log);
   process.stderr.write(`unknown command: ${command}\n\n${usage}`);
   process.exitCode = 2;

@@ -49,11 +49,31 @@ describe('parseSimulateArgs', () => {
   it('reads the --api options and refuses them without --api', () => {
     const o = parse('--api', 'http://localhost:8080/', '--api-key', 'k', '--annotators', '4', '--wait-timeout', '30');
     expect(o.api).toEqual({ url: 'http://localhost:8080', ingestUrl: 'http://localhost:8080', key: 'k', annotators: 4, waitTimeoutMs: 30_000, initial: 'import' });
-    usageError([...base, '--api', 'http://x'], /--api needs --api-key/);
+    usageError([...base, '--api', 'http://x'], /--api needs an admin API key .*: set ALDER_API_KEY, or pass --api-key KEY/);
     usageError([...base, '--api', 'ftp://x', '--api-key', 'k'], /--api must be an http\(s\) URL/);
     usageError([...base, '--api', 'http://x', '--api-key', 'k', '--jobs', '2'], /--jobs applies to in-process runs only/);
     usageError([...base, '--api', 'http://x', '--api-key', 'k', '--api-initial', 'maybe'], /--api-initial must be/);
     usageError([...base, '--api-key', 'k'], /--api-key only applies with --api URL/);
+  });
+
+  it('takes the --api key from ALDER_API_KEY, and --api-key over it', () => {
+    const args = [...base, '--api', 'http://x'];
+    const fromEnv = parseSimulateArgs(args, NAMES, { ALDER_API_KEY: 'from-env' }) as SimulateOptions;
+    expect(fromEnv.api?.key).toBe('from-env');
+    const both = parseSimulateArgs([...args, '--api-key', 'from-flag'], NAMES, { ALDER_API_KEY: 'from-env' }) as SimulateOptions;
+    expect(both.api?.key).toBe('from-flag');
+    // An empty variable is no key; without --api the variable is simply not used.
+    expect(() => parseSimulateArgs(args, NAMES, { ALDER_API_KEY: '' })).toThrow(/needs an admin API key/);
+    expect((parseSimulateArgs(base, NAMES, { ALDER_API_KEY: 'k' }) as SimulateOptions).api).toBeNull();
+  });
+
+  it('reads no environment it is not given', () => {
+    process.env.ALDER_API_KEY = 'from-process-env';
+    try {
+      expect(() => parseSimulateArgs([...base, '--api', 'http://x'], NAMES)).toThrow(/needs an admin API key/);
+    } finally {
+      delete process.env.ALDER_API_KEY;
+    }
   });
 
   it('returns help for -h', () => {
@@ -78,6 +98,16 @@ describe('runSimulateCommand on bad input', () => {
     const { out, io: streams } = io();
     expect(await runSimulateCommand(['--train', '/nonexistent/train.jsonl', '--test', 'b'], streams)).toBe(2);
     expect(out.stderr).toMatch(/cannot read \/nonexistent\/train.jsonl: ENOENT/);
+  });
+
+  it('takes the --api key from the env it is given', async () => {
+    const args = ['--train', '/nonexistent/train.jsonl', '--test', 'b', '--api', 'http://127.0.0.1:9'];
+    const without = io();
+    expect(await runSimulateCommand(args, without.io)).toBe(2);
+    expect(without.out.stderr).toMatch(/needs an admin API key/);
+    const withKey = io();
+    expect(await runSimulateCommand(args, withKey.io, { ALDER_API_KEY: 'k' })).toBe(2);
+    expect(withKey.out.stderr).toMatch(/cannot read \/nonexistent\/train.jsonl/);
   });
 
   it('prints the usage for --help', async () => {

@@ -7,9 +7,12 @@ const positiveInt = z.coerce.number().int().positive();
 export const configSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   REDIS_URL: z.string().url().optional(),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Local by default: `pnpm start` on a laptop is not reachable from the network. Containers set 0.0.0.0.
+  HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port.default(8080),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Unset: pretty when stdout is a terminal, JSON lines otherwise (@alder/logger decides).
+  LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('alder'),
   ALDER_ADMIN_KEY: z.string().min(24).optional(),
@@ -21,6 +24,20 @@ export const configSchema = z.object({
   TRAINER_CONCURRENCY: positiveInt.default(1),
   SAMPLING_CONCURRENCY: positiveInt.default(2),
   SAMPLING_THREADS: z.coerce.number().int().min(0).max(64).default(2),
+  // The one pool of compute threads a process runs training, scoring and batch selection on;
+  // unset: SAMPLING_THREADS (its older name), at least 1.
+  COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  PG_POOL_MAX: positiveInt.max(1000).default(10),
+  // How long a job's lock lasts without renewal; BullMQ renews it every half of this.
+  TRAINER_LOCK_MS: positiveInt.min(1_000).default(5 * 60_000),
+  SAMPLING_LOCK_MS: positiveInt.min(1_000).default(2 * 60_000),
+  // Retention of outbox rows, job claims and ended task leases (docs/architecture.md,
+  // "Retention"). At least an hour: a job claim (processed_jobs) must outlive every redelivery of
+  // its job, and BullMQ redelivers within minutes (5 attempts over ~30 s of backoff; a stalled job
+  // once its lock, TRAINER_LOCK_MS / SAMPLING_LOCK_MS, runs out); the relay republishes an outbox
+  // row only after a crash between publishing and marking it, seconds later.
+  RETENTION_HOURS: positiveInt.min(1).max(24 * 365 * 10).default(7 * 24),
+  RETENTION_INTERVAL_MS: positiveInt.min(1_000).default(10 * 60_000),
   EMBEDDED_PG_PORT: port.default(54329),
   EMBEDDED_REDIS_PORT: port.default(63799),
 });

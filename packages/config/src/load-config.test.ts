@@ -26,4 +26,20 @@ describe('loadConfig', () => {
       expect(message).toContain('DATABASE_URL');
     }
   });
+
+  it('keeps a week of outbox rows, job claims and ended leases by default, swept every ten minutes', () => {
+    const config = loadConfig({});
+    expect(config.RETENTION_HOURS).toBe(168);
+    expect(config.RETENTION_INTERVAL_MS).toBe(600_000);
+    expect(loadConfig({ RETENTION_HOURS: '1', RETENTION_INTERVAL_MS: '1000' })).toMatchObject({ RETENTION_HOURS: 1, RETENTION_INTERVAL_MS: 1000 });
+  });
+
+  it('refuses a retention horizon under an hour and a sweep more often than every second', () => {
+    for (const env of [{ RETENTION_HOURS: '0' }, { RETENTION_HOURS: '0.5' }, { RETENTION_HOURS: '-3' }, { RETENTION_HOURS: 'week' }]) {
+      expect(() => loadConfig(env)).toThrow(/RETENTION_HOURS/);
+    }
+    for (const env of [{ RETENTION_INTERVAL_MS: '999' }, { RETENTION_INTERVAL_MS: '1.5e3x' }]) {
+      expect(() => loadConfig(env)).toThrow(/RETENTION_INTERVAL_MS/);
+    }
+  });
 });

@@ -1,12 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { ADVISORY_LOCKS } from './advisory-locks';
 
 /** The folder of numbered SQL migrations shipped with this package. */
 export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
-
-// Any constant works: it only has to be the same in every process that migrates.
-const MIGRATION_LOCK = 7_264_001;
 
 /**
  * Applies the pending numbered migrations, each in its own transaction. An advisory lock makes
@@ -17,7 +15,7 @@ export async function migrate(pool: pg.Pool, log?: (message: string) => void): P
   const client = await pool.connect();
   const applied: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.migrations]);
     await client.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
@@ -38,7 +36,7 @@ export async function migrate(pool: pg.Pool, log?: (message: string) => void): P
       log?.(`applied migration ${name}`);
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.migrations]).catch(() => undefined);
     client.release();
   }
   return applied;

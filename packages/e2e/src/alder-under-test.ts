@@ -16,7 +16,8 @@ export interface AlderUnderTest {
   stop(): Promise<(number | null)[]>;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port nothing listens on now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { startAlder, type AlderUnderTest } from '../src/alder-under-test';
+import { nextTaskWhenRanked } from '../src/next-task';
 import { waitFor } from '../src/service-process';
 
 // `alder start` (what `pnpm start` runs): every route on one port, trainer and sampling in
@@ -48,7 +49,8 @@ it('serves ingest and labeling on one port and trains in its worker threads', as
   expect((await call('POST', `/v1/projects/${id}/items`, { items })).status).toBe(200);
 
   for (let n = 0; n < 20; n++) {
-    const task = await call('POST', `/v1/projects/${id}/tasks/next`, { annotator: 'a' });
+    // The first call may come before sampling has published the cold start (503 ranking-pending).
+    const task = await nextTaskWhenRanked(base, alder.adminKey, id, 'a');
     expect(task.status).toBe(200);
     const done = await call('POST', `/v1/tasks/${task.body.task_id}/annotation`, { annotator: 'a', label: gold.get(task.body.item.external_id) });
     expect(done.status).toBe(201);

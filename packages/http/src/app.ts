@@ -1,5 +1,5 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import type { Redis } from 'ioredis';
 import type { Config } from '@alder/config';
@@ -10,7 +10,8 @@ import { registerDocsRoutes } from './docs.routes';
 import { installProblemHandlers } from './error-handler';
 import type { HandlerMap } from './handler';
 import { filterSpec, loadSpec, operationAccess, operationIds } from './spec';
-import { PROBE_PATHS, registerSystemRoutes } from './system.routes';
+import { RequestLog } from './request-log';
+import { registerSystemRoutes } from './system.routes';
 
 /** The fastify instance `buildHttpApp` returns. */
 export type HttpApp = FastifyInstance;
@@ -81,7 +82,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     loggerInstance: log.child({ module: 'http' }) as unknown as FastifyBaseLogger,
     bodyLimit: config.MAX_BODY_BYTES,
     requestIdHeader: 'x-request-id',
-    logController: new LogController({ disableRequestLogging: (request: { url?: string }) => PROBE_PATHS.has(request.url ?? '') }),
+    logController: new RequestLog(),
     return503OnClosing: true,
     ajv: {
       // Report every problem of a batch at once, refuse unknown fields instead of dropping them.

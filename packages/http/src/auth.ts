@@ -1,6 +1,6 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Pool } from '@alder/db';
-import { authenticateApiKey } from './api-keys';
+import { authenticateApiKey } from './api-keys.repository';
 import { HttpProblem, problems } from './problem';
 import type { OperationAccess } from './spec';
 

@@ -16,7 +16,9 @@ export const problemTitles = {
   'unsupported-media-type': 'Unsupported media type',
   validation: 'Validation failed',
   unavailable: 'Service unavailable',
+  'ranking-pending': 'Ranking pending',
   internal: 'Internal server error',
+  'stored-data-invalid': 'Stored data breaks its contract',
 } as const;
 
 export type ProblemKind = keyof typeof problemTitles;

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from '@alder/db';
 import { sendProblem } from './error-handler';
 import { PROBLEM_BASE, problemTitles } from './problem';
+import { servedSpec } from './served-spec';
 import type { OpenApiDocument } from './spec';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -25,7 +26,7 @@ async function check(run: () => Promise<unknown>): Promise<'ok' | 'unavailable'>
 /** Probes run every few seconds: their requests are not logged (a failing /readyz still is). */
 export const PROBE_PATHS = new Set(['/healthz', '/readyz']);
 
-/** `/healthz` (the process is up), `/readyz` (Postgres and Redis answer), `/openapi.json`. */
+/** `/healthz` (the process is up), `/readyz` (Postgres and Redis answer), `/openapi.json` (see `servedSpec`). */
 export function registerSystemRoutes(app: FastifyInstance, deps: { pool: Pool; redis: Redis; spec: OpenApiDocument }): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -47,6 +48,6 @@ export function registerSystemRoutes(app: FastifyInstance, deps: { pool: Pool; r
     );
   });
 
-  const specJson = JSON.stringify(deps.spec);
+  const specJson = JSON.stringify(servedSpec(deps.spec));
   app.get('/openapi.json', async (_request, reply) => reply.type('application/json; charset=utf-8').send(specJson));
 }

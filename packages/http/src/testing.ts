@@ -4,7 +4,7 @@ import { createLogger } from '@alder/logger';
 import { createRedis } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
 import { buildHttpApp, type HttpApp } from './app';
-import { createApiKey } from './api-keys';
+import { createApiKey } from './api-keys.repository';
 import type { HandlerDeps, HandlerMap } from './handler';
 
 export interface TestRequest {

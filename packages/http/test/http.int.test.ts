@@ -2,8 +2,9 @@ import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '@alder/config';
 import { createLogger } from '@alder/logger';
+import { withTransaction } from '@alder/db';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { buildHttpApp, createApiKey, ensureBootstrapKey, hashApiKey, HttpProblem, type HandlerMap } from '../src/index';
+import { buildHttpApp, createApiKey, ensureBootstrapKey, hashApiKey, HttpProblem, listApiKeys, revokeApiKey, type HandlerMap } from '../src/index';
 import { testClient, type TestClient } from '../src/testing';
 
 const log = createLogger({ level: 'silent' });
@@ -104,6 +105,37 @@ describe('system routes', () => {
     expect(spec.paths['/v1/tasks/{task_id}/annotation'].post.operationId).toBe('submitAnnotation');
   });
 
+  it('GET /openapi.json names every parameter where Swagger UI looks for it', async () => {
+    const spec = (await http({ method: 'GET', url: '/openapi.json' })).json();
+    const resolve = (p: { $ref?: string }) => (p.$ref ? spec.components.parameters[p.$ref.split('/').pop()!] : p);
+    let pathLevel = 0;
+    for (const [path, item] of Object.entries<Record<string, any>>(spec.paths)) {
+      // Swagger UI merges these into an operation unresolved: each must carry its name itself.
+      for (const p of item.parameters ?? []) {
+        pathLevel++;
+        expect({ path, $ref: p.$ref, named: typeof p.name === 'string' && typeof p.in === 'string' }).toEqual({ path, $ref: undefined, named: true });
+        if (p.in === 'path') expect(path).toContain(`{${p.name}}`);
+      }
+      for (const op of Object.values<any>(item)) {
+        for (const p of Array.isArray(op?.parameters) ? op.parameters : []) expect(resolve(p)).toMatchObject({ name: expect.any(String), in: expect.any(String) });
+      }
+    }
+    expect(pathLevel).toBeGreaterThan(10);
+    expect(spec.paths['/v1/projects/{project_id}'].parameters).toEqual([
+      { name: 'project_id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+    ]);
+  });
+
+  it('GET /openapi.json points "Try it out" at the server that served it, whatever its port', async () => {
+    const res = await http({ method: 'GET', url: '/openapi.json' });
+    const spec = res.json();
+    const { port } = app.server.address() as { port: number };
+    const documentUrl = `http://127.0.0.1:${port}/openapi.json`;
+    expect(spec.servers).toHaveLength(1);
+    // A relative server URL is resolved against the document's own URL (OpenAPI 3.1, 4.8.1).
+    expect(new URL(spec.servers[0].url, documentUrl).origin).toBe(`http://127.0.0.1:${port}`);
+  });
+
   it('GET /docs serves Swagger UI on the spec', async () => {
     const page = await http({ method: 'GET', url: '/docs' });
     expect(page.statusCode).toBe(200);
@@ -182,7 +214,7 @@ describe('authentication', () => {
   it('refuses a revoked key at once', async () => {
     const created = await createApiKey(db.pool, { name: 'soon revoked' });
     expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) })).statusCode).toBe(200);
-    await db.pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [created.id]);
+    expect(await withTransaction(db.pool, (client) => revokeApiKey(client, created.id))).toBe('revoked');
     const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) });
     expect(res.statusCode).toBe(401);
   });
@@ -270,6 +302,24 @@ describe('API keys', () => {
       expect(await ensureBootstrapKey(fresh.pool)).toEqual({ created: false });
       await fresh.pool.query('UPDATE api_keys SET revoked_at = now()');
       expect((await ensureBootstrapKey(fresh.pool)).created).toBe(true);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('creates one bootstrap key when replicas start together, and never revokes the last admin key', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const started = await Promise.all([ensureBootstrapKey(fresh.pool), ensureBootstrapKey(fresh.pool), ensureBootstrapKey(fresh.pool)]);
+      expect(started.filter((s) => s.created)).toHaveLength(1);
+      const second = await createApiKey(fresh.pool, { name: 'second admin' });
+      const admins = (await listApiKeys(fresh.pool)).filter((k) => k.role === 'admin');
+      expect(admins.map((k) => k.id)).toContain(second.id);
+      expect(admins).toHaveLength(2);
+      // Two revocations at once of the last two admin keys: the lock lets one through.
+      const outcomes = await Promise.all(admins.map((k) => withTransaction(fresh.pool, (client) => revokeApiKey(client, k.id))));
+      expect(outcomes.sort()).toEqual(['last-admin', 'revoked']);
+      expect((await listApiKeys(fresh.pool)).filter((k) => k.revoked_at === null)).toHaveLength(1);
     } finally {
       await fresh.drop();
     }

@@ -2,7 +2,7 @@ export { initBackend, type BackendPreference } from './backend';
 export { coldStartOrder, type ColdStartOptions } from './cold-start';
 export { DEFAULT_FEATURE_CONFIG, featurize, memoizeFeatures, resolveFeatureConfig, type FeatureConfig } from './features';
 export { argmaxRows, evaluate, type ClassMetrics, type Evaluation } from './metrics';
-export { type Pooling, type TrainedModel, type TrainingMeta } from './model';
+export { headInputDim, type Pooling, type TrainedModel, type TrainingMeta } from './model';
 export { embed, predictProba, predictProbaTf } from './predict';
 export { createRng, drawKey, type Rng } from './rng';
 export { deserializeModel, serializeModel } from './serialize';

@@ -14,11 +14,22 @@ export const LABELED_REFERENCE_CAP = 2000;
 export function selectionContext(
   model: TrainedModel,
   candidates: string[],
-  input: { labels: readonly string[]; labeledTexts?: readonly string[]; labeledY?: readonly number[]; labeledCount?: number; rng: Rng },
+  input: {
+    labels: readonly string[];
+    labeledTexts?: readonly string[];
+    labeledY?: readonly number[];
+    labeledCount?: number;
+    rng: Rng;
+    /** The candidates' `embed()` rows when the caller already has them (scored on the compute threads). */
+    embeddings?: Float32Array;
+  },
 ): SelectionContext {
   const k = model.numClasses;
   const dim = headInputDim(model);
-  const embeddings = embed(model, candidates);
+  if (input.embeddings && input.embeddings.length !== candidates.length * dim) {
+    throw new RangeError(`selectionContext: ${input.embeddings.length} embedding values for ${candidates.length} candidates of width ${dim}`);
+  }
+  const embeddings = input.embeddings ?? embed(model, candidates);
   const probs = new Float32Array(candidates.length * k);
   for (let i = 0; i < candidates.length; i++) softmaxHead(embeddings, i * dim, model.outWeights, model.outBias, dim, probs, i * k);
   let labeledEmbeddings: Float32Array | undefined;

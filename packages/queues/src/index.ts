@@ -4,4 +4,14 @@ export { createRedis, checkEvictionPolicy } from './redis';
 export { enqueue, OUTBOX_CHANNEL } from './outbox';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { startWorker, type JobContext, type Processors, type WorkerOptions } from './worker';
-export { claimJob } from './processed-jobs';
+export { claimJob, forgetJob, isJobProcessed } from './processed-jobs';
+export {
+  MIN_RETENTION_HOURS,
+  outboxRetention,
+  processedJobsRetention,
+  startRetention,
+  type Retention,
+  type RetentionOptions,
+  type RetentionSweep,
+  type RetentionTarget,
+} from './retention';

@@ -24,3 +24,17 @@ export async function enqueue<Q extends QueueDefinition, J extends keyof Q['jobs
   await db.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, queue.name]);
   return rows[0]!.id;
 }
+
+/**
+ * Deletes up to `limit` outbox rows published before `before`, oldest first (retention). A row
+ * not yet published is never deleted: it is work the relay still owes.
+ */
+export async function deletePublishedBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM outbox WHERE id IN (
+       SELECT id FROM outbox WHERE published_at < $1 ORDER BY published_at LIMIT $2 FOR UPDATE SKIP LOCKED
+     )`,
+    [before, limit],
+  );
+  return rowCount ?? 0;
+}

@@ -44,7 +44,14 @@ export function startWorker<Q extends QueueDefinition>(options: WorkerOptions<Q>
       const parsed = schema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.error.message}`);
       const jobLog = log.child({ queue: queue.name, job: job.name, jobId: job.id });
-      return processor(parsed.data, { jobKey: `${queue.name}:${job.id}`, job, log: jobLog });
+      const began = performance.now();
+      const loopBefore = performance.eventLoopUtilization();
+      const result = await processor(parsed.data, { jobKey: `${queue.name}:${job.id}`, job, log: jobLog });
+      // How busy this event loop was during the job: near 1 means the job's work ran on the
+      // thread that renews its lock (CPU-heavy work belongs on the compute threads).
+      const loopBusy = performance.eventLoopUtilization(loopBefore).utilization;
+      jobLog.info({ ms: Math.round(performance.now() - began), loopBusy: Math.round(loopBusy * 1000) / 1000 }, 'job completed');
+      return result;
     },
     {
       connection: options.connection,

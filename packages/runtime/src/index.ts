@@ -1,2 +1,2 @@
-export { createShutdown, shutdownOnSignals, type Shutdown } from './shutdown';
-export { requireServerUrls, loadServiceConfigOrExit } from './require-urls';
+export { createShutdown, shutdownOnSignals, SHUTDOWN_PHASES, type Shutdown, type ShutdownPhase } from './shutdown';
+export { requireServerUrls } from './require-urls';

@@ -4,14 +4,19 @@ import { createShutdown } from './shutdown';
 const log = createLogger({ level: 'silent' });
 
 describe('createShutdown', () => {
-  it('runs steps in order once and exits 0', async () => {
+  it('runs steps once, by phase and then in the order added, and exits 0', async () => {
     const order: string[] = [];
     const exits: number[] = [];
     const shutdown = createShutdown(log, 1_000, (code) => void exits.push(code));
-    shutdown.step('http', () => void order.push('http'));
-    shutdown.step('pool', async () => void order.push('pool'));
+    shutdown.step('pool', async () => void order.push('pool'), 'postgres pool');
+    shutdown.step('embedded', () => void order.push('embedded'), 'embedded servers');
+    shutdown.step('http', () => void order.push('http'), 'http');
+    shutdown.step('trainer', () => void order.push('trainer'), 'workers');
+    shutdown.step('sampling', () => void order.push('sampling'), 'workers');
+    expect(shutdown.started).toBe(false);
     await Promise.all([shutdown.run('test'), shutdown.run('again')]);
-    expect(order).toEqual(['http', 'pool']);
+    expect(shutdown.started).toBe(true);
+    expect(order).toEqual(['http', 'trainer', 'sampling', 'pool', 'embedded']);
     expect(exits).toEqual([0]);
   });
 
@@ -21,10 +26,22 @@ describe('createShutdown', () => {
     const shutdown = createShutdown(log, 1_000, (code) => void exits.push(code));
     shutdown.step('bad', () => {
       throw new Error('nope');
-    });
-    shutdown.step('pool', () => void order.push('pool'));
+    }, 'http');
+    shutdown.step('pool', () => void order.push('pool'), 'postgres pool');
     await shutdown.run('test');
     expect(order).toEqual(['pool']);
     expect(exits).toEqual([1]);
+  });
+
+  it('exits with the code a failed start asks for', async () => {
+    const exits: number[] = [];
+    const shutdown = createShutdown(log, 1_000, (code) => void exits.push(code));
+    await shutdown.run('start failed', 1);
+    expect(exits).toEqual([1]);
+  });
+
+  it('refuses an unknown phase', () => {
+    const shutdown = createShutdown(log, 1_000, () => undefined);
+    expect(() => shutdown.step('x', () => undefined, 'later' as never)).toThrow(/unknown shutdown phase/);
   });
 });

@@ -1,24 +1,40 @@
 import type { Logger } from '@alder/logger';
 
+/**
+ * The fixed order in which a process closes what it runs: stop taking requests, finish the jobs
+ * in progress, stop publishing, end the threads, then the connections, and the embedded servers
+ * (which everything before still needs) last.
+ */
+export const SHUTDOWN_PHASES = ['http', 'workers', 'outbox relay', 'retention', 'compute threads', 'redis', 'postgres pool', 'embedded servers'] as const;
+export type ShutdownPhase = (typeof SHUTDOWN_PHASES)[number];
+
 export interface Shutdown {
-  /** Adds a step; steps run in the order they were added. */
-  step(name: string, run: () => Promise<unknown> | unknown): void;
+  /** Adds a step to a phase; phases run in SHUTDOWN_PHASES order, steps of one phase in the order added. */
+  step(name: string, run: () => Promise<unknown> | unknown, phase: ShutdownPhase): void;
   /** Runs every step once (later calls wait for the first), each logged, under one deadline. */
-  run(reason: string): Promise<void>;
+  run(reason: string, exitCode?: number): Promise<void>;
+  /** True once `run` was called. */
+  readonly started: boolean;
 }
 
 /**
- * The one shutdown path of a process: close HTTP, workers, relay, queues, Redis, the pool, in
- * that order, logging each step. Past the deadline the process exits with code 1 regardless.
+ * The one shutdown path of a process: close HTTP, workers, relay, threads, Redis, the pool and
+ * the embedded servers, in that order, logging each step. Past the deadline the process exits
+ * with code 1 regardless.
  */
 export function createShutdown(log: Logger, deadlineMs: number, exit: (code: number) => void = process.exit): Shutdown {
-  const steps: { name: string; run: () => Promise<unknown> | unknown }[] = [];
+  const steps: { name: string; run: () => Promise<unknown> | unknown; phase: number }[] = [];
   let running: Promise<void> | null = null;
   return {
-    step(name, run) {
-      steps.push({ name, run });
+    get started() {
+      return running !== null;
     },
-    run(reason) {
+    step(name, run, phase) {
+      const index = SHUTDOWN_PHASES.indexOf(phase);
+      if (index < 0) throw new RangeError(`unknown shutdown phase ${phase}`);
+      steps.push({ name, run, phase: index });
+    },
+    run(reason, exitCode = 0) {
       running ??= (async () => {
         log.info({ reason }, 'shutting down');
         const timer = setTimeout(() => {
@@ -27,10 +43,11 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
         }, deadlineMs);
         timer.unref();
         let failed = false;
-        for (const { name, run } of steps) {
+        const ordered = steps.map((step, order) => ({ ...step, order })).sort((a, b) => a.phase - b.phase || a.order - b.order);
+        for (const { name, run } of ordered) {
           try {
             await run();
-            log.info({ step: name }, 'closed');
+            log.debug({ step: name }, 'closed');
           } catch (error) {
             failed = true;
             log.error({ step: name, err: error }, 'close failed');
@@ -38,7 +55,7 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
         }
         clearTimeout(timer);
         log.info('shutdown complete');
-        exit(failed ? 1 : 0);
+        exit(failed ? 1 : exitCode);
       })();
       return running;
     },

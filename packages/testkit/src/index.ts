@@ -1,3 +1,3 @@
 export { createTestDatabase, testServerUrl, type TestDatabase } from './test-database';
 export { createTestRedis, type TestRedis } from './test-redis';
-export { TREC_LABELS, trec, insertItems, annotate, seedProject, type SeededProject } from './trec-project';
+export { LOCAL_URLS, missingLine, planTestServices, testServiceUrl, type TestService, type TestServiceFacts, type TestServicePlan } from './test-services';

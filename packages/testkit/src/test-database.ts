@@ -1,14 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import pg from 'pg';
-import { createPool, migrate, migrationsDir, type Pool } from '@alder/db';
-import { loadConfig } from '@alder/config';
+import { ADVISORY_LOCKS, createPool, migrate, migrationsDir, type Pool } from '@alder/db';
+import { testServiceUrl } from './test-services';
 
-const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** The server every test database lives on: DATABASE_URL, else the local default. */
+/** The server every test database lives on: DATABASE_URL (see `testServiceUrl`). */
 export function testServerUrl(): string {
-  return loadConfig().DATABASE_URL ?? DEFAULT_URL;
+  return testServiceUrl('postgres');
 }
 
 function withDatabase(url: string, database: string): string {
@@ -25,7 +23,7 @@ async function templateName(): Promise<string> {
 
 async function ensureTemplate(admin: pg.Client, serverUrl: string, name: string): Promise<void> {
   // Test files run in parallel workers: one creates the template, the others wait on the lock.
-  await admin.query('SELECT pg_advisory_lock(7264002)');
+  await admin.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCKS.testTemplate]);
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount) return;
@@ -40,7 +38,7 @@ async function ensureTemplate(admin: pg.Client, serverUrl: string, name: string)
     }
     await pool.end();
   } finally {
-    await admin.query('SELECT pg_advisory_unlock(7264002)');
+    await admin.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.testTemplate]);
   }
 }
 

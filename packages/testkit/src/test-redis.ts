@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { loadConfig } from '@alder/config';
+import { testServiceUrl } from './test-services';
 
 export interface TestRedis {
   url: string;
@@ -10,9 +10,9 @@ export interface TestRedis {
   cleanup(): Promise<void>;
 }
 
-/** The Redis server for tests (REDIS_URL, else local) and a queue prefix of this file's own. */
+/** The Redis server for tests (`testServiceUrl`) and a queue prefix of this file's own. */
 export function createTestRedis(): TestRedis {
-  const url = loadConfig().REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const url = testServiceUrl('redis');
   const prefix = `alder-test-${randomBytes(6).toString('hex')}`;
   return {
     url,

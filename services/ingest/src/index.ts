@@ -1,7 +1,4 @@
-import type { HandlerDeps, HandlerMap } from '@alder/http';
-import { ingestItemsHandler } from './items.routes';
-
-/** The ingest service's operations, keyed by operationId, for `buildHttpApp`. */
-export function createIngestHandlers(deps: HandlerDeps): HandlerMap {
-  return { ingestItems: ingestItemsHandler(deps) };
-}
+export { createIngestHandlers } from './handlers';
+export { ingestService } from './service';
+// For the fixtures that seed items the way ingest writes them (@alder/fixtures).
+export { insertItems, type NewItem } from './items.repository';

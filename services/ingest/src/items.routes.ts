@@ -2,7 +2,7 @@ import { withTransaction } from '@alder/db';
 import { enqueue, samplingQueue } from '@alder/queues';
 import { HttpProblem, problems, type HandlerDeps, type OperationHandler, type ProblemFieldError } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
-import { recordLabels } from '@alder/store';
+import { recordLabels } from '@alder/retraining';
 import { insertItems, lockProject, type NewItem } from './items.repository';
 
 const MAX_LISTED_ERRORS = 100;

@@ -1,4 +1,4 @@
-import { runHttpService } from '@alder/http';
-import { createIngestHandlers } from './index';
+import { runServiceMain } from '@alder/host';
+import { ingestService } from './service';
 
-runHttpService('ingest', createIngestHandlers);
+await runServiceMain(ingestService);

@@ -1,20 +1,6 @@
 import { withTransaction } from '@alder/db';
-import { createApiKey, problems, type HandlerDeps, type HandlerMap, type StoredApiKey } from '@alder/http';
-import type { Schemas } from '@alder/api-types';
-import { listApiKeys, revokeApiKey } from './api-keys.repository';
-import { iso } from './serialize';
-
-function toApiKey(row: StoredApiKey): Schemas['ApiKey'] {
-  return {
-    id: row.id,
-    name: row.name,
-    role: row.role as Schemas['ApiKeyRole'],
-    key_prefix: row.key_prefix,
-    created_at: row.created_at.toISOString(),
-    last_used_at: iso(row.last_used_at),
-    revoked_at: iso(row.revoked_at),
-  };
-}
+import { createApiKey, listApiKeys, problems, revokeApiKey, type HandlerDeps, type HandlerMap } from '@alder/http';
+import { toApiKey } from './api-keys.mapping';
 
 /** API keys: the plain key is returned by create only; the database keeps its hash. */
 export function apiKeyHandlers({ pool }: HandlerDeps): HandlerMap {

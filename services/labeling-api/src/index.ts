@@ -1,17 +1,6 @@
-import type { HandlerDeps, HandlerMap } from '@alder/http';
-import { apiKeyHandlers } from './api-keys.routes';
-import { modelHandlers } from './models.routes';
-import { progressHandlers } from './progress.routes';
-import { projectHandlers } from './projects.routes';
-import { taskHandlers } from './tasks.routes';
-
-/** The labeling API's operations, keyed by operationId, for `buildHttpApp`. */
-export function createLabelingHandlers(deps: HandlerDeps): HandlerMap {
-  return {
-    ...projectHandlers(deps),
-    ...taskHandlers(deps),
-    ...progressHandlers(deps),
-    ...modelHandlers(deps),
-    ...apiKeyHandlers(deps),
-  };
-}
+export { createLabelingHandlers } from './handlers';
+export { labelingApiService } from './service';
+export { taskLeasesRetention } from './retention';
+// For @alder/fixtures, which seeds projects and labels through the API's own writes.
+export { appendAnnotations, type AnnotationInput } from './tasks.repository';
+export { insertProject, type ProjectSettings } from './projects.repository';

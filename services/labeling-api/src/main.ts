@@ -1,4 +1,4 @@
-import { runHttpService } from '@alder/http';
-import { createLabelingHandlers } from './index';
+import { runServiceMain } from '@alder/host';
+import { labelingApiService } from './service';
 
-runHttpService('labeling-api', createLabelingHandlers);
+await runServiceMain(labelingApiService);

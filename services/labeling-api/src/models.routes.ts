@@ -1,25 +1,6 @@
 import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
-import type { Schemas } from '@alder/api-types';
-import { findModel, listModels, type ModelRow } from './models.repository';
-import { iso, toMetrics, toModelStopping } from './serialize';
-
-function toModel(row: ModelRow): Schemas['ModelVersion'] {
-  return {
-    version: row.version,
-    status: row.status,
-    is_current: row.is_current,
-    labels: row.labels,
-    backend: row.backend,
-    train_count: row.train_count,
-    test_count: row.test_count,
-    metrics: toMetrics(row.metrics),
-    stopping: toModelStopping(row.stopping),
-    train_ms: row.train_ms,
-    error: row.error,
-    created_at: row.started_at.toISOString(),
-    finished_at: iso(row.finished_at),
-  };
-}
+import { findModel, listModels } from './models.repository';
+import { toModel } from './models.mapping';
 
 /** Model versions and their metrics. */
 export function modelHandlers({ pool }: HandlerDeps): HandlerMap {

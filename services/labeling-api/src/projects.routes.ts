@@ -1,9 +1,9 @@
 import { withTransaction } from '@alder/db';
 import { enqueue, samplingQueue, trainingQueue } from '@alder/queues';
 import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
-import { markTrainingRequested, recordLabels } from '@alder/store';
+import { markTrainingRequested, recordLabels } from '@alder/retraining';
 import { findProject, insertProject, listProjects, projectHasItems, updateProject } from './projects.repository';
-import { toProject } from './serialize';
+import { toProject } from './projects.mapping';
 
 function sameLabels(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((label, i) => label === b[i]);

@@ -16,7 +16,7 @@ export interface RankingEntryRow {
   priority: number;
   score: number | null;
   probs: number[] | null;
-  /** Null where it is derived from the strategy and probabilities (serialize.ts, entryRationale). */
+  /** Null where it is derived from the strategy and probabilities (@alder/contracts, entryRationale). */
   rationale: string | null;
   leased: boolean;
 }

@@ -1,9 +1,24 @@
 import { withTransaction } from '@alder/db';
-import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
-import type { Schemas } from '@alder/api-types';
-import { recordLabels } from '@alder/store';
-import { insertAnnotation, leaseNextItem, lockLease, projectExists, releaseLease, type LeaseState } from './tasks.repository';
-import { entryRationale, probabilitiesByLabel, round } from './serialize';
+import { HttpProblem, problems, type HandlerDeps, type HandlerMap } from '@alder/http';
+import { recordLabels } from '@alder/retraining';
+import { insertAnnotation, leaseNextItem, lockLease, releaseLease, whyNoTask, type LeaseState } from './tasks.repository';
+import { leaseProvenance, toAnnotation, toTask } from './tasks.mapping';
+
+/**
+ * Seconds a caller waits before asking again while the first ranking is pending: sampling makes
+ * the cold start of a new pool within seconds of its arrival (a few for 20,000 items).
+ */
+export const RANKING_PENDING_RETRY_SECONDS = 2;
+
+function rankingPending(projectId: string): HttpProblem {
+  return new HttpProblem(
+    503,
+    'ranking-pending',
+    `Project ${projectId} has items but no ranking yet; the first tasks come from the cold-start ranking, which sampling is making. Retry after ${RANKING_PENDING_RETRY_SECONDS} s.`,
+    undefined,
+    { 'retry-after': String(RANKING_PENDING_RETRY_SECONDS) },
+  );
+}
 
 /** Why a lease can no longer take an annotation, or null while it can. */
 function endedProblem(lease: LeaseState) {
@@ -19,23 +34,13 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
     getNextTask: async (request, reply) => {
       const projectId = request.params.project_id;
       const task = await leaseNextItem(pool, projectId, request.body.annotator, request.apiKey?.id ?? null);
-      if (!task) {
-        if (!(await projectExists(pool, projectId))) throw problems.notFound(`No project ${projectId}.`);
-        return reply.code(204).send();
-      }
-      return {
-        task_id: task.task_id,
-        project_id: task.project_id,
-        item: { id: task.item_id, external_id: task.external_id, text: task.text, meta: task.meta },
-        expires_at: task.expires_at.toISOString(),
-        selection: {
-          model_version: task.model_version,
-          strategy: task.strategy,
-          score: round(task.score),
-          probabilities: probabilitiesByLabel(task.model_labels, task.probs),
-          rationale: entryRationale(task.rationale, task.strategy, task.model_labels, task.probs),
-        },
-      } satisfies Schemas['Task'];
+      if (task) return toTask(task);
+      const why = await whyNoTask(pool, projectId);
+      if (why === 'no-project') throw problems.notFound(`No project ${projectId}.`);
+      // Free items but no ranking of them yet: serving them now would hand out the head of the
+      // file, not the cold start's diverse picks.
+      if (why === 'ranking-pending') throw rankingPending(projectId);
+      return reply.code(204).send();
     },
 
     submitAnnotation: async (request, reply) => {
@@ -52,6 +57,8 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
             { path: 'body/label', message: `must be one of: ${lease.labels.join(', ')}` },
           ]);
         }
+        // The annotation copies the lease's provenance: checked before it is written.
+        const provenance = leaseProvenance(lease);
         const stored = await insertAnnotation(client, {
           lease,
           label: body.label,
@@ -61,24 +68,19 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
           apiKeyId: request.apiKey?.id ?? null,
         });
         await recordLabels(client, lease.project_id, 1);
-        return { lease, stored };
+        return { lease, provenance, stored };
       });
-      const { lease, stored } = annotation;
       reply.code(201);
-      return {
-        id: stored.id,
-        task_id: lease.id,
-        project_id: lease.project_id,
-        item_id: lease.item_id,
-        external_id: lease.external_id,
+      return toAnnotation({
+        lease: annotation.lease,
+        provenance: annotation.provenance,
+        id: annotation.stored.id,
+        created_at: annotation.stored.created_at,
         label: body.label,
+        annotator: body.annotator,
         rationale: body.rationale ?? null,
         time_spent_ms: body.time_spent_ms ?? null,
-        annotator: body.annotator,
-        source: 'annotator',
-        selection: { model_version: lease.model_version, strategy: lease.selection_strategy, score: round(lease.selection_score) },
-        created_at: stored.created_at.toISOString(),
-      } satisfies Schemas['Annotation'];
+      });
     },
 
     releaseTask: async (request, reply) => {

@@ -1,6 +1,8 @@
 import type { Config } from '@alder/config';
-import type { Pool } from '@alder/db';
+import { withTransaction, type Pool } from '@alder/db';
+import { insertItems as ingestItems } from '@alder/ingest';
 import { startTestApp, type TestApp, type TestRequest, type TestResponse } from '@alder/http/testing';
+import { coldStartPriority, parseRankingEntry, rankingContextSchema } from '@alder/contracts';
 import { createLabelingHandlers } from '../src/index';
 
 export interface Harness extends Omit<TestApp, 'client'> {
@@ -20,16 +22,18 @@ export async function createProject(h: Harness, body: Record<string, unknown> = 
   return res.json().id;
 }
 
-/** Unlabeled items (as ingest would write them), oldest first; returns their ids. */
+/** Unlabeled items written by ingest's own repository, oldest first; returns their ids. */
 export async function insertItems(pool: Pool, projectId: string, count: number, split: 'pool' | 'test' = 'pool', prefix = 'i'): Promise<number[]> {
-  const { rows } = await pool.query(
-    `INSERT INTO items (project_id, external_id, text, split, content_hash)
-     SELECT $1, $4 || n, 'text of ' || $4 || n, $3, sha256(convert_to('text of ' || $4 || n, 'UTF8'))
-     FROM generate_series(1, $2) AS n ORDER BY n
-     RETURNING id`,
-    [projectId, count, split, `${prefix}-${split}-`],
-  );
-  return rows.map((r) => Number(r.id));
+  const externalIds = Array.from({ length: count }, (_, i) => `${prefix}-${split}-${i + 1}`);
+  return withTransaction(pool, async (client) => {
+    const items = externalIds.map((id) => ({ external_id: id, text: `text of ${id}`, meta: {}, split, label: null }));
+    const { inserted } = await ingestItems(client, projectId, null, items);
+    if (inserted !== count) throw new Error(`insertItems: ${count - inserted} of the external ids already exist`);
+    // Ingest answers with counts only; the tests need the ids.
+    const { rows } = await client.query('SELECT id, external_id FROM items WHERE project_id = $1 AND external_id = ANY($2::text[])', [projectId, externalIds]);
+    const idOf = new Map(rows.map((r) => [r.external_id as string, Number(r.id)]));
+    return externalIds.map((id) => idOf.get(id)!);
+  });
 }
 
 export async function insertModel(
@@ -54,29 +58,58 @@ export interface Entry {
   priority: number;
   score?: number | null;
   probs?: number[] | null;
-  rationale?: string;
+  /** Left out: `entry <item id>` is stored. Null: none is stored (the API derives it). */
+  rationale?: string | null;
 }
 
-/** A ready ranking made current, as sampling would write it. */
+/**
+ * A ready ranking made current, as sampling would write it. Every entry is checked against the
+ * ranking-entry contract first (@alder/contracts), so a fixture can not store what sampling
+ * never would; tests of a broken row write it with SQL of their own.
+ */
 export async function insertRanking(pool: Pool, projectId: string, modelId: number | null, strategy: string, entries: Entry[]): Promise<number> {
+  const labels = modelId === null ? null : (await pool.query('SELECT labels FROM models WHERE id = $1', [modelId])).rows[0].labels;
+  const ranking = rankingContextSchema.parse({ strategy, labels });
+  const stored = entries.map((e) => ({
+    ...e,
+    score: e.score ?? null,
+    probs: e.probs ?? null,
+    rationale: e.rationale === undefined ? `entry ${e.itemId}` : e.rationale,
+  }));
+  for (const e of stored) parseRankingEntry(ranking, e);
   const { rows } = await pool.query(
     `INSERT INTO rankings (project_id, model_id, strategy, request_key, item_count, status, finished_at)
      VALUES ($1, $2, $3, gen_random_uuid()::text, $4, 'ready', now()) RETURNING id`,
     [projectId, modelId, strategy, entries.length],
   );
   const rankingId = Number(rows[0].id);
-  for (const e of entries) {
+  for (const e of stored) {
     await pool.query('INSERT INTO ranking_entries (ranking_id, item_id, priority, score, probs, rationale) VALUES ($1, $2, $3, $4, $5, $6)', [
       rankingId,
       e.itemId,
       e.priority,
-      e.score ?? null,
-      e.probs ?? null,
-      e.rationale ?? `entry ${e.itemId}`,
+      e.score,
+      e.probs,
+      e.rationale,
     ]);
   }
   await pool.query('UPDATE projects SET current_ranking_id = $2 WHERE id = $1', [projectId, rankingId]);
   return rankingId;
+}
+
+/**
+ * A cold-start ranking of the project's unlabeled pool items in id order (oldest first), made
+ * current: what sampling publishes seconds after the first items arrive. Until a project has a
+ * ranking, the next-task call answers 503 ranking-pending.
+ */
+export async function publishColdStart(pool: Pool, projectId: string): Promise<number> {
+  const { rows } = await pool.query(`SELECT id FROM items WHERE project_id = $1 AND split = 'pool' AND status = 'unlabeled' ORDER BY id`, [projectId]);
+  const n = rows.length;
+  return insertRanking(pool, projectId, null, 'cold_start', rows.map((r, position) => ({
+    itemId: Number(r.id),
+    priority: coldStartPriority(position, n),
+    rationale: `cold start: diverse pick ${position + 1} of ${n}`,
+  })));
 }
 
 /** Row counts of everything a request could write. */

@@ -9,14 +9,13 @@ afterAll(async () => {
 });
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
-const metrics = (accuracy: number) => ({
-  accuracy,
-  macro_f1: accuracy - 0.05,
-  per_class: [
-    { label: 'pos', precision: 0.8, recall: 0.7, f1: 0.75, support: 10 },
-    { label: 'neg', precision: 0.6, recall: 0.9, f1: 0.72, support: 8 },
-  ],
-});
+const perClass = [
+  { label: 'pos', precision: 0.8, recall: 0.7, f1: 0.75, support: 10 },
+  { label: 'neg', precision: 0.6, recall: 0.9, f1: 0.72, support: 8 },
+];
+/** models.metrics in API shape, and as the trainer stores it (with its test count). */
+const metrics = (accuracy: number) => ({ accuracy, macro_f1: accuracy - 0.05, per_class: perClass });
+const storedMetrics = (accuracy: number) => ({ ...metrics(accuracy), test_count: 18 });
 
 describe('GET /v1/projects/{project_id}/progress', () => {
   it('reports counts, the retrain countdown, training, the current model and ranking', async () => {
@@ -24,9 +23,9 @@ describe('GET /v1/projects/{project_id}/progress', () => {
     const pool = await insertItems(h.db.pool, projectId, 6);
     await insertItems(h.db.pool, projectId, 3, 'test');
     await h.db.pool.query(`UPDATE items SET gold_label = 'pos' WHERE project_id = $1 AND split = 'test' AND external_id LIKE '%1'`, [projectId]);
-    const modelId = await insertModel(h.db.pool, projectId, { version: 1, metrics: metrics(0.75), current: true });
+    const modelId = await insertModel(h.db.pool, projectId, { version: 1, metrics: storedMetrics(0.75), current: true });
     await insertModel(h.db.pool, projectId, { version: 2, status: 'training' });
-    await insertRanking(h.db.pool, projectId, modelId, 'margin', pool.map((itemId, i) => ({ itemId, priority: i })));
+    await insertRanking(h.db.pool, projectId, modelId, 'margin', pool.map((itemId, i) => ({ itemId, priority: i / 10, score: i / 10, probs: [0.5, 0.5] })));
 
     const leased = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
     await h.http({ method: 'POST', url: `/v1/tasks/${leased.json().task_id}/annotation`, payload: { annotator: 'a', label: 'pos' } });
@@ -66,10 +65,9 @@ describe('GET /v1/projects/{project_id}/progress', () => {
 describe('models', () => {
   it('lists versions oldest first with their metrics (the learning curve)', async () => {
     const projectId = await createProject(h);
-    await insertModel(h.db.pool, projectId, { version: 1, metrics: metrics(0.6) });
-    await insertModel(h.db.pool, projectId, { version: 2, metrics: metrics(0.7), current: true });
-    // The trainer's metrics may come camelCased (as `evaluate()` returns them).
-    await insertModel(h.db.pool, projectId, { version: 3, status: 'failed', metrics: { accuracy: 0.5, macroF1: 0.4, perClass: [] } });
+    await insertModel(h.db.pool, projectId, { version: 1, metrics: storedMetrics(0.6) });
+    await insertModel(h.db.pool, projectId, { version: 2, metrics: storedMetrics(0.7), current: true });
+    await insertModel(h.db.pool, projectId, { version: 3, status: 'failed', metrics: { accuracy: null, macro_f1: null, per_class: [], test_count: 0 } });
     const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/models` });
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -90,9 +88,29 @@ describe('models', () => {
       created_at: expect.any(String),
       finished_at: expect.any(String),
     });
-    expect(body.data[2].metrics).toEqual({ accuracy: 0.5, macro_f1: 0.4, per_class: [] });
+    expect(body.data[2].metrics).toEqual({ accuracy: null, macro_f1: null, per_class: [] });
     const page = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/models?limit=1&offset=1` });
     expect(page.json().data.map((m: { version: number }) => m.version)).toEqual([2]);
+  });
+
+  it('answers 500 stored-data-invalid for metrics or stopping evidence that break their contract; never guesses', async () => {
+    const projectId = await createProject(h);
+    // camelCase, as evaluate() returns it: the trainer never stores that, so the API does not read it.
+    await insertModel(h.db.pool, projectId, { version: 1, metrics: { accuracy: 0.5, macroF1: 0.4, perClass: [], test_count: 3 } });
+    await insertModel(h.db.pool, projectId, { version: 2, current: true, metrics: storedMetrics(0.7), stopping: { stop_recommended: 'yes', criteria: [] } });
+    const expectInvalid = async (url: string, contract: string) => {
+      const res = await h.http({ method: 'GET', url });
+      expect([url, res.statusCode]).toEqual([url, 500]);
+      expect(res.json()).toMatchObject({ type: 'https://alder.dev/problems/stored-data-invalid', status: 500, request_id: expect.any(String) });
+      expect(res.json().detail).toContain(`(${contract})`);
+      expect(res.json().detail).not.toMatch(/macroF1|stop_recommended/);
+    };
+    await expectInvalid(`/v1/projects/${projectId}/models`, 'models.metrics');
+    await expectInvalid(`/v1/projects/${projectId}/models/1`, 'models.metrics');
+    await expectInvalid(`/v1/projects/${projectId}/models/2`, 'models.stopping');
+    await expectInvalid(`/v1/projects/${projectId}/progress`, 'models.stopping');
+    // Nothing else is affected: the project itself still reads.
+    expect((await h.http({ method: 'GET', url: `/v1/projects/${projectId}` })).statusCode).toBe(200);
   });
 
   it('gets one version; 404 for an unknown version or project', async () => {

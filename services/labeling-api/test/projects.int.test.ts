@@ -1,4 +1,5 @@
 import { counts, createProject, insertItems, outboxFor, startHarness, type Harness } from './harness';
+import { countLabels } from '@alder/retraining/testing';
 
 let h: Harness;
 beforeAll(async () => {
@@ -109,7 +110,7 @@ describe('projects', () => {
 
   it('requests a training when retrain_every drops below the labels gathered', async () => {
     const projectId = await createProject(h, { retrain_every: 10 });
-    await h.db.pool.query('UPDATE projects SET label_count = 4 WHERE id = $1', [projectId]);
+    await countLabels(h.db.pool, projectId, 4);
     await h.http({ method: 'PATCH', url: `/v1/projects/${projectId}`, payload: { retrain_every: 5 } });
     expect(await outboxFor(h.db.pool, projectId)).toEqual([]);
     await h.http({ method: 'PATCH', url: `/v1/projects/${projectId}`, payload: { retrain_every: 3 } });
@@ -120,7 +121,7 @@ describe('projects', () => {
 
   it('POST /train queues a manual training and restarts the count', async () => {
     const projectId = await createProject(h);
-    await h.db.pool.query('UPDATE projects SET label_count = 7 WHERE id = $1', [projectId]);
+    await countLabels(h.db.pool, projectId, 7);
     const res = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/train` });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ project_id: projectId, job: 'train-model', reason: 'manual' });

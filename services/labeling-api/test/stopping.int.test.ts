@@ -1,5 +1,5 @@
-import { recommendStop } from '@alder/learning';
-import { createProject, insertItems, insertModel, startHarness, type Harness } from './harness';
+import { DEFAULT_STOPPING_OPTIONS, recommendStop } from '@alder/learning/pure';
+import { createProject, insertItems, insertModel, publishColdStart, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -57,6 +57,7 @@ describe('stopping state', () => {
   it('judges nothing before the first model, but a reached budget recommends stopping', async () => {
     const projectId = await createProject(h, { label_budget: 2 });
     await insertItems(h.db.pool, projectId, 4);
+    await publishColdStart(h.db.pool, projectId);
     const progress = async () => (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/progress` })).json().stopping;
 
     const fresh = await progress();
@@ -94,8 +95,8 @@ describe('stopping state', () => {
     const judged = recommendStop({ numClasses: 2, labelCount: 460, budget: 1000, history, probs: Float32Array.from([0.9, 0.1, 0.2, 0.8, 0.3, 0.7]) });
     expect(judged.stop_recommended).toBe(true);
     const early = recommendStop({ numClasses: 2, labelCount: 400, budget: 1000, history: history.slice(0, 1), probs: null });
-    await insertModel(h.db.pool, projectId, { version: 1, stopping: { ...early, label_count: 400, label_budget: 1000, stop_set_size: 3 } });
-    await insertModel(h.db.pool, projectId, { version: 2, current: true, stopping: { ...judged, label_count: 460, label_budget: 1000, stop_set_size: 3 } });
+    await insertModel(h.db.pool, projectId, { version: 1, stopping: { ...early, label_count: 400, label_budget: 1000, stop_set_size: 3, options: DEFAULT_STOPPING_OPTIONS } });
+    await insertModel(h.db.pool, projectId, { version: 2, current: true, stopping: { ...judged, label_count: 460, label_budget: 1000, stop_set_size: 3, options: DEFAULT_STOPPING_OPTIONS } });
     await insertModel(h.db.pool, projectId, { version: 3, status: 'training' });
 
     const stopping = (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/progress` })).json().stopping;

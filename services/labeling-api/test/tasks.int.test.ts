@@ -1,4 +1,4 @@
-import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, startHarness, type Harness } from './harness';
+import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, publishColdStart, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -60,17 +60,72 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
     expect(listed.data.map((e: { rationale: string }) => e.rationale)).toEqual(['auto (0% uncertainty at 40 labels): random draw', 'model torn between neg (0.70) and pos (0.30)']);
   });
 
-  it('falls back to the oldest unranked item, and serves the cold start without probabilities', async () => {
+  it('answers 503 ranking-pending with Retry-After before the first ranking, and leases nothing', async () => {
     const projectId = await createProject(h);
     const [first, second, third] = await insertItems(h.db.pool, projectId, 3);
+    const before = await counts(h.db.pool);
+    const pending = await next(projectId, 'alice');
+    expect(pending.statusCode).toBe(503);
+    expect(pending.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(pending.headers['retry-after']).toBe('2');
+    expect(pending.json()).toMatchObject({
+      type: 'https://alder.dev/problems/ranking-pending',
+      status: 503,
+      detail: expect.stringMatching(/no ranking yet.*Retry after 2 s/),
+    });
+    expect(await counts(h.db.pool)).toEqual(before);
+    // Once the cold start is published its picks come first, in its order, not the file's.
+    await insertRanking(h.db.pool, projectId, null, 'cold_start', [
+      { itemId: third!, priority: 2, rationale: 'cold start: diverse pick 1 of 2' },
+      { itemId: first!, priority: 1, rationale: 'cold start: diverse pick 2 of 2' },
+    ]);
+    const cold = await next(projectId, 'alice');
+    expect(cold.statusCode).toBe(200);
+    expect(cold.json().item.id).toBe(third);
+    expect(cold.json().selection).toEqual({ model_version: null, strategy: 'cold_start', score: null, probabilities: null, rationale: 'cold start: diverse pick 1 of 2' });
+    expect((await next(projectId, 'alice')).json().item.id).toBe(first);
+    // An item the ranking does not cover (ingested after it was made) is served after it, oldest first.
     const unranked = (await next(projectId, 'alice')).json();
-    expect(unranked.item.id).toBe(first);
+    expect(unranked.item.id).toBe(second);
     expect(unranked.selection).toEqual({ model_version: null, strategy: 'unranked', score: null, probabilities: null, rationale: expect.stringMatching(/oldest first/) });
-    await insertRanking(h.db.pool, projectId, null, 'cold_start', [{ itemId: third!, priority: 1, rationale: 'cold start: diverse pick 1 of 1' }]);
-    const cold = (await next(projectId, 'alice')).json();
-    expect(cold.item.id).toBe(third);
-    expect(cold.selection).toEqual({ model_version: null, strategy: 'cold_start', score: null, probabilities: null, rationale: 'cold start: diverse pick 1 of 1' });
-    expect((await next(projectId, 'alice')).json().item.id).toBe(second);
+    const lease = await h.db.pool.query('SELECT ranking_id, model_id, selection_score, selection_strategy FROM task_leases WHERE id = $1', [unranked.task_id]);
+    expect(lease.rows[0]).toEqual({ ranking_id: null, model_id: null, selection_score: null, selection_strategy: 'unranked' });
+    expect((await next(projectId, 'alice')).statusCode).toBe(204);
+  });
+
+  it('treats an empty ranking (published before the items arrived) as pending too', async () => {
+    const projectId = await createProject(h);
+    await insertRanking(h.db.pool, projectId, null, 'cold_start', []);
+    await insertItems(h.db.pool, projectId, 2);
+    const pending = await next(projectId, 'alice');
+    expect(pending.statusCode).toBe(503);
+    expect(pending.json().type).toBe('https://alder.dev/problems/ranking-pending');
+    const [ranked] = await insertItems(h.db.pool, projectId, 1, 'pool', 'late');
+    await insertRanking(h.db.pool, projectId, null, 'cold_start', [{ itemId: ranked!, priority: 1 }]);
+    expect((await next(projectId, 'alice')).json().item.id).toBe(ranked);
+    // Now that a ranking with entries exists, what it does not cover is served oldest first.
+    expect((await next(projectId, 'alice')).json().selection.strategy).toBe('unranked');
+  });
+
+  it('answers 500 stored-data-invalid, without internals, for a ranking entry that breaks its contract', async () => {
+    const projectId = await createProject(h);
+    const [item] = await insertItems(h.db.pool, projectId, 1);
+    const modelId = await insertModel(h.db.pool, projectId, { version: 1, current: true });
+    // A scored entry without probabilities: sampling never writes one.
+    const rankingId = await insertRanking(h.db.pool, projectId, modelId, 'margin', []);
+    await h.db.pool.query(`INSERT INTO ranking_entries (ranking_id, item_id, priority, score, probs, rationale) VALUES ($1, $2, 0.5, 0.5, NULL, 'picked')`, [rankingId, item]);
+    const res = await next(projectId, 'alice');
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toEqual({
+      type: 'https://alder.dev/problems/stored-data-invalid',
+      title: 'Stored data breaks its contract',
+      status: 500,
+      detail: expect.stringMatching(/declared contract \(ranking_entries\).*request_id/),
+      instance: `/v1/projects/${projectId}/tasks/next`,
+      request_id: expect.any(String),
+    });
+    expect(res.body).not.toMatch(/at .*\.ts:\d+/);
   });
 
   it('never leases test items or labeled items; 204 when nothing is free; 404 for an unknown project', async () => {
@@ -124,6 +179,7 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
   it('returns an item whose lease expired to the pool', async () => {
     const projectId = await createProject(h);
     const [only] = await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const first = (await next(projectId, 'alice')).json();
     expect((await next(projectId, 'bob')).statusCode).toBe(204);
     await expire(first.task_id);
@@ -181,6 +237,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
   it('409 for a second submit of the same task, and nothing more is written', async () => {
     const projectId = await createProject(h);
     await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).statusCode).toBe(201);
     const before = await counts(h.db.pool);
@@ -193,6 +250,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
   it('409 for an expired lease, also once someone else holds the item; nothing written', async () => {
     const projectId = await createProject(h);
     await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     await expire(task.task_id);
     const before = await counts(h.db.pool);
@@ -208,6 +266,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
   it('403 when the annotator is not the lease holder; nothing written', async () => {
     const projectId = await createProject(h);
     await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     const before = await counts(h.db.pool);
     const res = await submit(task.task_id, { annotator: 'mallory', label: 'pos' });
@@ -219,6 +278,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
   it('422 for a label the project does not have; nothing written and the lease stays', async () => {
     const projectId = await createProject(h);
     await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     const before = await counts(h.db.pool);
     const res = await submit(task.task_id, { annotator: 'alice', label: 'maybe' });
@@ -238,6 +298,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
   it('enqueues exactly one train-model when the labels reach retrain_every', async () => {
     const projectId = await createProject(h, { retrain_every: 3 });
     await insertItems(h.db.pool, projectId, 5);
+    await publishColdStart(h.db.pool, projectId);
     const trainings = async () => (await outboxFor(h.db.pool, projectId)).filter((j) => j.queue === 'training');
     for (let n = 1; n <= 5; n++) {
       const task = (await next(projectId, 'alice')).json();
@@ -252,6 +313,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
   it('accepts concurrent submits of one task exactly once', async () => {
     const projectId = await createProject(h);
     await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     const results = await Promise.all(Array.from({ length: 5 }, () => submit(task.task_id, { annotator: 'alice', label: 'pos' })));
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
@@ -264,6 +326,7 @@ describe('DELETE /v1/tasks/{task_id}', () => {
   it('frees the item at once; a later submit is a 409', async () => {
     const projectId = await createProject(h);
     const [item] = await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}?annotator=mallory` })).statusCode).toBe(403);
     expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}?annotator=alice` })).statusCode).toBe(204);
@@ -277,6 +340,7 @@ describe('DELETE /v1/tasks/{task_id}', () => {
   it('409 for an annotated task; 404 for an unknown one', async () => {
     const projectId = await createProject(h);
     await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     await submit(task.task_id, { annotator: 'alice', label: 'pos' });
     const res = await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}` });

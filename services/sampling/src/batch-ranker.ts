@@ -1,9 +1,9 @@
+import type { ModelHandle } from '@alder/compute';
 import type { PoolClient } from '@alder/db';
-import { createRng, drawKey, predictProba, rankPool, scorePool, selectionContext, trainCommittee, type StrategyName, type TrainedModel } from '@alder/learning';
+import { createRng, drawKey, scorePool, type StrategyName } from '@alder/learning';
 import type { PoolItem } from './pool-items.repository';
-import { scoredPages, yieldToEventLoop } from './scored-pages';
-import type { JobScorer } from './scoring-threads';
-import { copyEntries, type RankingEntry } from './ranking-entries.copy';
+import { scoredPages } from './scored-pages';
+import { copyEntries, raiseBatchPicks, type RankingEntry } from './ranking-entries.copy';
 import { trainingSample } from './training-labels.repository';
 
 /**
@@ -21,6 +21,8 @@ export const TRAINING_SAMPLE_CAP = 2_000;
 
 interface Candidate extends PoolItem {
   margin: number;
+  /** Its row of the model's representation, kept from scoring so selection does not embed it again. */
+  embedding: Float32Array;
 }
 
 /** Keeps the `cap` highest-margin candidates and a reservoir sample of `cap` of everything seen. */
@@ -69,18 +71,21 @@ class CandidateSet {
  */
 export async function rankBatchWithModel(
   client: PoolClient,
-  input: { projectId: string; rankingId: number; modelId: number; model: TrainedModel; labels: string[]; strategy: StrategyName; batch: number; seed: number; drawSeed: number; scorer: JobScorer },
+  input: { projectId: string; rankingId: number; modelId: number; model: ModelHandle; labels: string[]; strategy: StrategyName; batch: number; seed: number; drawSeed: number },
 ): Promise<number> {
   const { projectId, rankingId, model, labels, strategy } = input;
-  const k = model.numClasses;
+  const k = labels.length;
   const rng = createRng(input.seed);
   const candidates = new CandidateSet(BATCH_CANDIDATE_CAP / 2, rng);
   let count = 0;
-  for await (const { page, probs } of scoredPages(client, projectId, input.scorer)) {
+  let width = 0;
+  for await (const { page, probs, embeddings } of scoredPages(client, projectId, model, { embeddings: true })) {
+    if (probs.length !== page.length * k) throw new Error(`model ${input.modelId} gave ${probs.length / page.length} outputs per item but has ${k} labels`);
+    width = embeddings!.length / page.length;
     const margins = scorePool('margin', probs, k);
     const entries: RankingEntry[] = page.map((item, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
-      candidates.add({ ...item, margin: margins[i]! });
+      candidates.add({ ...item, margin: margins[i]!, embedding: embeddings!.slice(i * width, (i + 1) * width) });
       return { itemId: item.id, priority: margins[i]!, score: margins[i]!, probs: row, rationale: null };
     });
     await copyEntries(client, rankingId, entries);
@@ -90,33 +95,26 @@ export async function rankBatchWithModel(
 
   const pool = candidates.all();
   const trained = await trainingSample(client, input.modelId, TRAINING_SAMPLE_CAP);
-  await yieldToEventLoop();
   // Labels outside the model's label set cannot be trained on or counted.
   const known = trained.labels.map((l, i) => [trained.texts[i]!, labels.indexOf(l)] as const).filter(([, y]) => y >= 0);
-  const ctx = selectionContext(model, pool.map((c) => c.text), {
+  const candidateEmbeddings = new Float32Array(pool.length * width);
+  pool.forEach((c, i) => candidateEmbeddings.set(c.embedding, i * width));
+  // Selection (k-center, k-means, a committee's trainings) runs on the compute threads, with the
+  // model those threads already hold for this job and the embeddings scoring computed.
+  const { picks, rationales } = await model.select({
+    strategy,
     labels,
+    candidateTexts: pool.map((c) => c.text),
+    candidateEmbeddings,
+    // auto's random share draws in the project's fixed random order of its items (see drawKey).
+    drawKeys: Float64Array.from(pool, (c) => drawKey(input.drawSeed, c.id)),
     labeledTexts: known.map(([t]) => t),
     labeledY: known.map(([, y]) => y),
     labeledCount: trained.count,
-    rng,
+    batch: input.batch,
+    // Its own stream: the reservoir above drew from input.seed's.
+    seed: (input.seed ^ 0x5bd1e995) >>> 0,
   });
-  // A committee needs labelled texts to resample; without any it ranks by margin alone.
-  const effective: StrategyName = strategy === 'committee' && known.length === 0 ? 'margin' : strategy;
-  const committee =
-    effective === 'committee'
-      ? (await trainCommittee(known.map(([t]) => t), known.map(([, y]) => y), k, { seed: input.seed })).map((m) =>
-          predictProba(m, pool.map((c) => c.text)),
-        )
-      : undefined;
-  // auto's random share draws in the project's fixed random order of its items (see drawKey).
-  const drawKeys = Float64Array.from(pool, (c) => drawKey(input.drawSeed, c.id));
-  const ranked = rankPool(effective, { ...ctx, committee, drawKeys }, Math.min(input.batch, pool.length));
-  const picks = ranked.order.slice(0, ranked.batch);
-  await client.query(
-    `UPDATE ranking_entries e SET priority = p.priority, rationale = p.rationale
-       FROM unnest($2::bigint[], $3::real[], $4::text[]) AS p(item_id, priority, rationale)
-      WHERE e.ranking_id = $1 AND e.item_id = p.item_id`,
-    [rankingId, picks.map((i) => pool[i]!.id), picks.map((_, t) => 1 + picks.length - t), picks.map((i) => ranked.rationales[i]!)],
-  );
+  await raiseBatchPicks(client, rankingId, picks.map((i) => pool[i]!.id), rationales);
   return count;
 }

@@ -10,5 +10,5 @@ export {
 } from './rank-pool.processor';
 export { COLD_START_CAP, COLD_START_HEAD } from './rankers';
 export { RANK_CHUNK } from './scored-pages';
-export { ScoringThreads } from './scoring-threads';
+export { samplingService } from './service';
 export { RANKINGS_KEPT, ABANDONED_BUILD_MINUTES } from './ranking.repository';

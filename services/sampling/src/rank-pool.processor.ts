@@ -1,9 +1,9 @@
 import type { Pool, PoolClient } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import { withTransaction } from '@alder/db';
-import { deserializeModel, STRATEGY_NAMES, type StrategyName } from '@alder/learning';
-import { inlineScorer, type JobScorer, type ScoringThreads } from './scoring-threads';
-import type { JobContext, PayloadOf, samplingQueue } from '@alder/queues';
+import { inlineCompute, type Compute } from '@alder/compute';
+import { STRATEGY_NAMES, type StrategyName } from '@alder/learning';
+import { isJobProcessed, type JobContext, type PayloadOf, type samplingQueue } from '@alder/queues';
 import { rankColdStart, rankWithModel, seedOf } from './rankers';
 import {
   createRanking,
@@ -23,8 +23,11 @@ export const FALLBACK_STRATEGY: StrategyName = 'margin';
 
 export interface RankPoolDeps {
   pool: Pool;
-  /** Threads for features and the forward pass; without them the job scores on its own thread. */
-  scoring?: ScoringThreads;
+  /**
+   * Where scoring, selection and the cold start run: the host gives the sampling service its
+   * compute threads. Default: this thread (tests of the processor's logic).
+   */
+  compute?: Compute;
 }
 
 export type RankPoolPayload = PayloadOf<typeof samplingQueue, 'rank-pool'>;
@@ -39,21 +42,15 @@ export function resolveStrategy(name: string, log: Logger): StrategyName {
   return FALLBACK_STRATEGY;
 }
 
-/** Loads the model, and scores with it on the scoring threads when there are any. */
+/** Loads the model's weights and ranks with them on the compute threads (deserialised there, once per thread). */
 async function rankWithStoredModel(
-  deps: RankPoolDeps,
+  compute: Compute,
   client: PoolClient,
   input: { projectId: string; rankingId: number; modelId: number; strategy: StrategyName; seed: number; drawSeed: number; batch: number },
 ): Promise<number> {
   const stored = await loadModel(client, input.modelId);
-  const params = new Uint8Array(stored.params.buffer, stored.params.byteOffset, stored.params.byteLength);
-  const model = deserializeModel(params);
-  const scorer: JobScorer = deps.scoring ? await deps.scoring.forModel(params) : inlineScorer(model);
-  try {
-    return await rankWithModel(client, { ...input, stored, model, scorer });
-  } finally {
-    scorer.close();
-  }
+  const model = compute.model(new Uint8Array(stored.params.buffer, stored.params.byteOffset, stored.params.byteLength));
+  return rankWithModel(client, { ...input, stored, model });
 }
 
 /**
@@ -68,6 +65,7 @@ export async function processRankPool(
   context: Pick<JobContext, 'jobKey' | 'log'>,
 ): Promise<RankPoolResult> {
   const { pool } = deps;
+  const compute = deps.compute ?? inlineCompute();
   const { jobKey } = context;
   const { projectId } = payload;
   const log = context.log.child({ projectId });
@@ -78,9 +76,9 @@ export async function processRankPool(
     log.info({ modelId: payload.modelId, currentModelId: project.currentModelId }, 'rank-pool for a model that is no longer current: skipped');
     return { skipped: 'stale-model' };
   }
-  const claimed = await pool.query('SELECT 1 FROM processed_jobs WHERE job_key = $1', [jobKey]);
+  const claimed = await isJobProcessed(pool, jobKey);
   const existing = await findRanking(pool, jobKey);
-  if (claimed.rowCount || existing?.status === 'ready') return { skipped: 'done' };
+  if (claimed || existing?.status === 'ready') return { skipped: 'done' };
   if (existing) {
     // An earlier attempt crashed while building: start over.
     log.warn({ rankingId: existing.id }, 'dropping a half-built ranking of an earlier attempt');
@@ -98,8 +96,8 @@ export async function processRankPool(
     try {
       itemCount =
         modelId === null || strategy === null
-          ? await rankColdStart(client, { projectId, rankingId, seed: seedOf(projectId) })
-          : await rankWithStoredModel(deps, client, { projectId, rankingId, modelId, strategy, seed: seedOf(jobKey), drawSeed: seedOf(projectId), batch: project.retrainEvery });
+          ? await rankColdStart(client, { projectId, rankingId, seed: seedOf(projectId), compute })
+          : await rankWithStoredModel(compute, client, { projectId, rankingId, modelId, strategy, seed: seedOf(jobKey), drawSeed: seedOf(projectId), batch: project.retrainEvery });
     } catch (error) {
       await deleteRanking(client, rankingId).catch(() => undefined);
       throw error;

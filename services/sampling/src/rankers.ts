@@ -1,18 +1,10 @@
+import type { Compute, ModelHandle } from '@alder/compute';
+import { coldStartPriority } from '@alder/contracts';
 import type { PoolClient } from '@alder/db';
-import {
-  coldStartOrder,
-  createRng,
-  drawKey,
-  isScoreName,
-  predictProba,
-  scorePool,
-  type StrategyName,
-  type TrainedModel,
-} from '@alder/learning';
+import { createRng, drawKey, isScoreName, scorePool, type StrategyName } from '@alder/learning';
 import { rankBatchWithModel } from './batch-ranker';
 import { recentUnlabeled } from './pool-items.repository';
 import { RANK_CHUNK, scoredPages, yieldToEventLoop } from './scored-pages';
-import type { JobScorer } from './scoring-threads';
 import { copyEntries, type RankingEntry } from './ranking-entries.copy';
 import type { StoredModel } from './ranking.repository';
 
@@ -49,19 +41,19 @@ export function seedOf(value: string): number {
  */
 export async function rankWithModel(
   client: PoolClient,
-  input: { projectId: string; rankingId: number; stored: StoredModel; model: TrainedModel; scorer: JobScorer; strategy: StrategyName; seed: number; drawSeed: number; batch?: number },
+  input: { projectId: string; rankingId: number; stored: StoredModel; model: ModelHandle; strategy: StrategyName; seed: number; drawSeed: number; batch?: number },
 ): Promise<number> {
   const { projectId, rankingId, stored, strategy, model } = input;
-  const k = model.numClasses;
-  if (k !== stored.labels.length) throw new Error(`model ${stored.id} has ${k} outputs but ${stored.labels.length} labels`);
+  const k = stored.labels.length;
   if (!isScoreName(strategy)) {
-    return rankBatchWithModel(client, { projectId, rankingId, modelId: stored.id, model, labels: stored.labels, strategy, batch: input.batch ?? DEFAULT_BATCH, seed: input.seed, drawSeed: input.drawSeed, scorer: input.scorer });
+    return rankBatchWithModel(client, { projectId, rankingId, modelId: stored.id, model, labels: stored.labels, strategy, batch: input.batch ?? DEFAULT_BATCH, seed: input.seed, drawSeed: input.drawSeed });
   }
   // Random ranks by each item's place in the project's fixed random order (drawKey), so the
   // queue does not reshuffle on every retrain, and auto's random share draws from that same order.
   const rng = createRng(input.seed);
   let count = 0;
-  for await (const { page, probs } of scoredPages(client, projectId, input.scorer)) {
+  for await (const { page, probs } of scoredPages(client, projectId, model)) {
+    checkOutputs(stored, probs, page.length);
     const scores = strategy === 'random' ? Float32Array.from(page, (item) => 1 - drawKey(input.drawSeed, item.id)) : scorePool(strategy, probs, k, rng);
     const entries: RankingEntry[] = page.map((item, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
@@ -74,22 +66,30 @@ export async function rankWithModel(
   return count;
 }
 
+/** A stored model whose outputs do not match its label list is corrupt: fail the job, loudly. */
+export function checkOutputs(stored: StoredModel, probs: Float32Array, rows: number): void {
+  if (probs.length !== rows * stored.labels.length) {
+    throw new Error(`model ${stored.id} gave ${probs.length / Math.max(1, rows)} outputs per item but has ${stored.labels.length} labels`);
+  }
+}
+
 /**
  * Ranks without a model: the learning package's diversity cold start over the COLD_START_CAP
  * most recent unlabeled pool items. Priority falls with position; score and probs are NULL.
  */
-export async function rankColdStart(client: PoolClient, input: { projectId: string; rankingId: number; seed: number }): Promise<number> {
+export async function rankColdStart(client: PoolClient, input: { projectId: string; rankingId: number; seed: number; compute: Compute }): Promise<number> {
   const items = await recentUnlabeled(client, input.projectId, COLD_START_CAP);
   if (!items.length) return 0;
   const headSize = Math.min(items.length, COLD_START_HEAD);
-  const order = coldStartOrder(items.map((item) => item.text), { seed: input.seed });
+  // Clustering 20,000 texts takes seconds: on the compute threads, off the lock-renewing loop.
+  const order = await input.compute.coldStart(items.map((item) => item.text), input.seed);
   const n = order.length;
   for (let start = 0; start < n; start += RANK_CHUNK) {
     const entries: RankingEntry[] = [];
     for (let position = start; position < Math.min(n, start + RANK_CHUNK); position++) {
       entries.push({
         itemId: items[order[position]!]!.id,
-        priority: n - position,
+        priority: coldStartPriority(position, n),
         score: null,
         probs: null,
         rationale: position < headSize ? `cold start: diverse pick ${position + 1} of ${headSize}` : 'cold start: representative of the pool',

@@ -2,14 +2,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import copyStreams from 'pg-copy-streams';
 import type { PoolClient } from '@alder/db';
+import { batchPickPriority, parseContract, rankingEntrySchema, storedRationaleSchema, toStoredPrecision } from '@alder/contracts';
 
-/** One ranking_entries row; score and probs are null for the cold start. */
+/**
+ * One ranking_entries row; what each field means is declared in @alder/contracts
+ * (ranking-entry.contract.ts): score and probs are null for the cold start, and the rationale is
+ * null where the labeling API derives it from the strategy and probs.
+ */
 export interface RankingEntry {
   itemId: number;
   priority: number;
   score: number | null;
-  probs: ArrayLike<number> | null;
-  /** Null where the labeling API derives it from the strategy and probs (migration 0005). */
+  probs: Float32Array | readonly number[] | null;
   rationale: string | null;
 }
 
@@ -31,15 +35,19 @@ function probArray(values: ArrayLike<number>): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    out += (i ? ',' : '') + (Number.isFinite(v) ? String(Math.round(v * 1e6) / 1e6) : 'NaN');
+    out += (i ? ',' : '') + (Number.isFinite(v) ? String(toStoredPrecision(v)) : 'NaN');
   }
   return out + '}';
 }
 
-/** Encodes entries as COPY text rows. */
+/**
+ * Encodes entries as COPY text rows, each validated first against the contract the labeling API
+ * reads them with (about 0.4 us an entry); a violation is a bug and fails the job.
+ */
 export function encodeEntries(rankingId: number, entries: readonly RankingEntry[]): string {
   let out = '';
   for (const e of entries) {
+    parseContract('ranking_entries', rankingEntrySchema, e);
     out += `${rankingId}\t${e.itemId}\t${real(e.priority)}\t${e.score === null ? '\\N' : real(e.score)}\t${
       e.probs === null ? '\\N' : probArray(e.probs)
     }\t${e.rationale === null ? '\\N' : escapeText(e.rationale)}\n`;
@@ -50,8 +58,27 @@ export function encodeEntries(rankingId: number, entries: readonly RankingEntry[
 /** Writes one chunk of entries with COPY FROM STDIN on `client`. */
 export async function copyEntries(client: PoolClient, rankingId: number, entries: readonly RankingEntry[]): Promise<void> {
   if (!entries.length) return;
+  // Encoded (and validated) before the COPY starts: a COPY begun and never fed would leave the
+  // connection waiting for its data forever.
+  const rows = encodeEntries(rankingId, entries);
   const stream = client.query(
     copyStreams.from('COPY ranking_entries (ranking_id, item_id, priority, score, probs, rationale) FROM STDIN'),
   );
-  await pipeline(Readable.from([encodeEntries(rankingId, entries)]), stream);
+  await pipeline(Readable.from([rows]), stream);
+}
+
+/**
+ * Raises a batch strategy's picks (item ids in selection order, entries already copied) above
+ * every score, with their rationales: priorities from the contract's batchPickPriority, each
+ * rationale validated as a stored one (picks keep theirs; it cannot be derived).
+ */
+export async function raiseBatchPicks(client: PoolClient, rankingId: number, itemIds: readonly number[], rationales: readonly string[]): Promise<void> {
+  if (itemIds.length !== rationales.length) throw new Error(`${itemIds.length} batch picks but ${rationales.length} rationales`);
+  const stored = rationales.map((rationale) => parseContract('ranking_entries.rationale', storedRationaleSchema, rationale));
+  await client.query(
+    `UPDATE ranking_entries e SET priority = p.priority, rationale = p.rationale
+       FROM unnest($2::bigint[], $3::real[], $4::text[]) AS p(item_id, priority, rationale)
+      WHERE e.ranking_id = $1 AND e.item_id = p.item_id`,
+    [rankingId, itemIds, itemIds.map((_, position) => batchPickPriority(position, itemIds.length)), stored],
+  );
 }

@@ -1,23 +1,21 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Compute } from '@alder/compute';
 import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import { samplingQueue, startWorker } from '@alder/queues';
 import { processRankPool } from './rank-pool.processor';
-import { ScoringThreads } from './scoring-threads';
-
-// Scoring yields between chunks, but one chunk (or the cold start's cover) is a synchronous
-// stretch of up to a few seconds on a slow core: the lock leaves ample room.
-const SAMPLING_LOCK_MS = 2 * 60_000;
 
 export interface SamplingDeps {
-  config: Pick<Config, 'SAMPLING_CONCURRENCY' | 'SAMPLING_THREADS'>;
+  config: Pick<Config, 'SAMPLING_CONCURRENCY' | 'SAMPLING_LOCK_MS'>;
   pool: Pool;
   /** A worker connection (`createRedis(url, 'worker')`). */
   connection: Redis;
   prefix: string;
   log: Logger;
+  /** The compute threads scoring, selection and the cold start run on (the host's pool). */
+  compute: Compute;
 }
 
 export interface Sampling {
@@ -26,24 +24,22 @@ export interface Sampling {
   close(): Promise<void>;
 }
 
-/** Starts the `sampling` queue worker. */
+/** Starts the `sampling` queue worker; its CPU-heavy work runs on `compute`, off this event loop. */
 export async function startSampling(deps: SamplingDeps): Promise<Sampling> {
-  const { config, pool, connection, prefix, log } = deps;
-  const scoring = config.SAMPLING_THREADS > 0 ? new ScoringThreads(config.SAMPLING_THREADS) : undefined;
+  const { config, pool, connection, prefix, log, compute } = deps;
   const worker = startWorker({
     queue: samplingQueue,
-    processors: { 'rank-pool': (payload, context) => processRankPool({ pool, scoring }, payload, context) },
+    processors: { 'rank-pool': (payload, context) => processRankPool({ pool, compute }, payload, context) },
     connection,
     prefix,
     concurrency: config.SAMPLING_CONCURRENCY,
     log,
-    lockDuration: SAMPLING_LOCK_MS,
+    lockDuration: config.SAMPLING_LOCK_MS,
   });
   return {
     worker,
     async close() {
       await worker.close();
-      await scoring?.close();
     },
   };
 }

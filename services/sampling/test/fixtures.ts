@@ -1,9 +1,9 @@
-// The shared TREC seeding lives in @alder/testkit; sampling adds a stored, trained model.
+// The shared TREC seeding lives in @alder/fixtures; sampling adds a stored, trained model.
 import type { Pool } from '@alder/db';
+import { TREC_LABELS } from '@alder/fixtures';
 import { serializeModel, trainClassifier } from '@alder/learning';
-import { TREC_LABELS } from '@alder/testkit';
 
-export { TREC_LABELS, trec, insertItems, annotate, seedProject, type SeededProject } from '@alder/testkit';
+export { TREC_LABELS, trec, insertItems, annotate, seedProject, type SeededProject } from '@alder/fixtures';
 
 /**
  * Trains a small model on the project's annotated items with the learning package and stores it

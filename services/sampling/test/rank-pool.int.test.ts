@@ -1,15 +1,16 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { withTransaction } from '@alder/db';
 import { createLogger } from '@alder/logger';
-import { createRedis, type JobContext } from '@alder/queues';
+import { createRedis, forgetJob, isJobProcessed, type JobContext } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { COLD_START_HEAD, processRankPool, RANKINGS_KEPT, ScoringThreads, startSampling } from '../src/index';
+import { createComputePool } from '@alder/compute';
+import { COLD_START_HEAD, processRankPool, RANKINGS_KEPT, startSampling } from '../src/index';
 import { createRanking, publishRanking } from '../src/ranking.repository';
 import { seedProject, storeTrainedModel, trec, TREC_LABELS } from './fixtures';
 
 let db: TestDatabase;
 let redis: TestRedis;
-const log = createLogger({ level: 'silent' });
+const log = createLogger({ level: process.env.TEST_LOG ?? 'silent' });
 let jobs = 0;
 const context = (jobKey = `sampling:test-${++jobs}`): Pick<JobContext, 'jobKey' | 'log'> => ({ jobKey, log });
 
@@ -79,7 +80,7 @@ describe('rank-pool with a model', () => {
       { id: rankingId, status: 'ready', model_id: modelId, strategy: 'margin', item_count: 300, request_key: ctx.jobKey },
     ]);
     expect(await currentRanking(seeded.projectId)).toBe(rankingId);
-    expect((await db.pool.query('SELECT 1 FROM processed_jobs WHERE job_key = $1', [ctx.jobKey])).rowCount).toBe(1);
+    expect(await isJobProcessed(db.pool, ctx.jobKey)).toBe(true);
 
     // Re-delivery: nothing new.
     expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, ctx)).toEqual({ skipped: 'done' });
@@ -122,7 +123,7 @@ describe('rank-pool with a model', () => {
     expect(rows.every((r) => r.rationale === null && r.probs!.length === TREC_LABELS.length)).toBe(true);
     // Drawn from the project's fixed random order: a job that runs again draws the same scores.
     const again = await withTransaction(db.pool, async (tx) => {
-      await tx.query('DELETE FROM processed_jobs WHERE job_key = $1', ['sampling:random']);
+      await forgetJob(tx, 'sampling:random');
       await tx.query('UPDATE projects SET current_ranking_id = NULL WHERE id = $1', [seeded.projectId]);
       await tx.query('DELETE FROM rankings WHERE id = $1', [first.rankingId]);
     }).then(() => processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context('sampling:random')));
@@ -159,39 +160,40 @@ describe('rank-pool with a model', () => {
     }
   });
 
-  it('scores on scoring threads exactly as on the job\'s own thread, page after page', async () => {
+  it('ranks on compute threads exactly as on the job\'s own thread, page after page', async () => {
     const seeded = await seedProject(db.pool, { poolSize: 5400, labeled: 100, testSize: 0, strategy: 'margin', retrainEvery: 10 });
     const modelId = await storeTrainedModel(db.pool, seeded.projectId);
     await db.pool.query(
       'INSERT INTO model_training_labels (model_id, annotation_id) SELECT $1, id FROM annotations WHERE project_id = $2',
       [modelId, seeded.projectId],
     );
-    const scoring = new ScoringThreads(2);
+    const compute = createComputePool({ threads: 2 });
     try {
       for (const strategy of ['margin', 'auto']) {
         await db.pool.query('UPDATE projects SET strategy = $2 WHERE id = $1', [seeded.projectId, strategy]);
         // The same job key (so the same seeds), run on the job's thread, then on two threads.
         const inline = (await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context(`sampling:threads-${strategy}`))) as { rankingId: number; itemCount: number };
         const expected = await entries(inline.rankingId);
-        await db.pool.query('DELETE FROM processed_jobs WHERE job_key = $1', [`sampling:threads-${strategy}`]);
+        await forgetJob(db.pool, `sampling:threads-${strategy}`);
         await db.pool.query('UPDATE rankings SET request_key = $2 WHERE id = $1', [inline.rankingId, `moved-${strategy}`]);
-        const threaded = (await processRankPool({ pool: db.pool, scoring }, { projectId: seeded.projectId, modelId }, context(`sampling:threads-${strategy}`))) as { rankingId: number; itemCount: number };
+        const threaded = (await processRankPool({ pool: db.pool, compute }, { projectId: seeded.projectId, modelId }, context(`sampling:threads-${strategy}`))) as { rankingId: number; itemCount: number };
         expect(threaded.itemCount).toBe(5300);
         expect(await entries(threaded.rankingId)).toEqual(expected);
       }
     } finally {
-      await scoring.close();
+      await compute.close();
     }
   });
 
-  it('fails the page, not the process, when a scoring thread cannot score', async () => {
-    const scoring = new ScoringThreads(1);
+  it('fails the page, not the process, when a compute thread cannot score', async () => {
+    const compute = createComputePool({ threads: 1 });
     try {
-      const scorer = await scoring.forModel(new Uint8Array([1, 2, 3]));
-      await expect(scorer.score(['what is this ?'])).rejects.toThrow(/scoring thread has no model/);
-      scorer.close();
+      const model = compute.model(new Uint8Array([1, 2, 3]));
+      await expect(model.score(['what is this ?'])).rejects.toThrow();
+      // The thread survived the failed task and still works.
+      await expect(compute.coldStart(['a b c', 'd e f', 'g h i'], 1)).resolves.toHaveLength(3);
     } finally {
-      await scoring.close();
+      await compute.close();
     }
   });
 
@@ -256,7 +258,8 @@ describe('sampling worker', () => {
   it('ranks through BullMQ and refuses an invalid payload without retrying', async () => {
     const seeded = await seedProject(db.pool, { poolSize: 50, labeled: 0, testSize: 0, offset: 4000 });
     const connection = createRedis(redis.url, 'worker');
-    const sampling = await startSampling({ config: { SAMPLING_CONCURRENCY: 2, SAMPLING_THREADS: 2 }, pool: db.pool, connection, prefix: redis.prefix, log });
+    const compute = createComputePool({ threads: 1 });
+    const sampling = await startSampling({ config: { SAMPLING_CONCURRENCY: 2, SAMPLING_LOCK_MS: 60_000 }, pool: db.pool, connection, prefix: redis.prefix, log, compute });
     const queue = new Queue('sampling', { connection, prefix: redis.prefix });
     const eventsConnection = createRedis(redis.url, 'worker');
     const events = new QueueEvents('sampling', { connection: eventsConnection, prefix: redis.prefix });
@@ -271,6 +274,7 @@ describe('sampling worker', () => {
       expect((await rankings(seeded.projectId)).map((r) => [r.status, r.request_key])).toEqual([['ready', 'sampling:ob-7']]);
     } finally {
       await sampling.close();
+      await compute.close();
       await events.close();
       await queue.close();
       eventsConnection.disconnect();

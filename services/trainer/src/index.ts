@@ -9,5 +9,6 @@ export {
   type ModelMetrics,
 } from './train-model.processor';
 export { STALE_TRAINING_MINUTES } from './model.repository';
-export { predictStopSet, recordStopping, type StoppingEvidence, type StopSetPrediction } from './stopping.evaluator';
+export { stopSetPrediction, recordStopping, type StoppingEvidence, type StopSetPrediction } from './stopping.evaluator';
 export { STOP_SET_SIZE } from './stopping.repository';
+export { trainerService } from './service';

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from '@alder/db';
-import { claimJob, enqueue, samplingQueue, trainingQueue } from '@alder/queues';
+import { claimJob, enqueue, isJobProcessed, samplingQueue } from '@alder/queues';
+import { requestFollowupIfDue } from '@alder/retraining';
 
 /** A `training` row older than this is presumed dead (its trainer crashed) and may be taken over. */
 export const STALE_TRAINING_MINUTES = 15;
@@ -37,13 +38,10 @@ export async function beginTraining(
   if (!project.rowCount) return { kind: 'skipped', reason: 'no-project' };
   const { labels, strategy } = project.rows[0]!;
 
-  const own = await client.query<{ id: number; status: string; claimed: boolean }>(
-    `SELECT id, status, EXISTS (SELECT 1 FROM processed_jobs WHERE job_key = $1) AS claimed
-       FROM models WHERE request_key = $1`,
-    [jobKey],
-  );
+  const own = await client.query<{ id: number; status: string }>('SELECT id, status FROM models WHERE request_key = $1', [jobKey]);
   const ownRow = own.rows[0];
-  if (ownRow && (ownRow.status === 'ready' || ownRow.claimed)) return { kind: 'skipped', reason: 'done' };
+  // Under the project lock, so no other delivery of this job can claim it between the two reads.
+  if (ownRow && (ownRow.status === 'ready' || (await isJobProcessed(client, jobKey)))) return { kind: 'skipped', reason: 'done' };
 
   // A label-triggered job queued behind a training (or a follow-up) that already saw every
   // annotation would only train the same model again. Manual requests always train.
@@ -135,20 +133,14 @@ export type FinishOutcome = { kind: 'superseded' } | { kind: 'ready'; current: b
 
 /**
  * Commits a trained model in one transaction: the model row, its lineage, the project's current
- * model, the rank-pool job, the follow-up decision and the job claim.
- *
- * Follow-up rule (project row locked): with `seen` = label_count when the training set was read
- * and `now` = label_count at commit, a follow-up `train-model` is enqueued, and
- * train_requested_at_count set to `now`, when now > seen and either now - seen >= retrain_every
- * or train_requested_at_count > seen (a writer asked for a retrain after the snapshot; its job
- * most likely found this training running and ended as a no-op).
+ * model, the rank-pool job, the follow-up decision (the retrain rule, `@alder/retraining`) and
+ * the job claim.
  */
 export async function finishTraining(client: PoolClient, training: Training, jobKey: string, done: FinishedTraining): Promise<FinishOutcome> {
   const { projectId, modelId } = training;
-  const project = await client.query<{ label_count: number; train_requested_at_count: number; retrain_every: number }>(
-    'SELECT label_count, train_requested_at_count, retrain_every FROM projects WHERE id = $1 FOR NO KEY UPDATE',
-    [projectId],
-  );
+  // The project row first, as beginTraining and the label writers lock it: no deadlock, and the
+  // label counts the follow-up decision reads stay put until commit.
+  const project = await client.query('SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
   const updated = await client.query(
     `UPDATE models SET status = 'ready', params = $3, metrics = $4, backend = $5, train_count = $6, test_count = $7,
             train_ms = $8, hyperparameters = $9, max_annotation_id = $10, finished_at = now(), error = NULL
@@ -183,13 +175,7 @@ export async function finishTraining(client: PoolClient, training: Training, job
   const isCurrent = current.rowCount === 1;
   if (isCurrent) await enqueue(client, samplingQueue, 'rank-pool', { projectId, modelId, reason: 'model-trained' });
 
-  const { label_count: now, train_requested_at_count: requested, retrain_every: every } = project.rows[0]!;
-  const seen = done.labelCountSeen;
-  const followup = now > seen && (now - seen >= every || requested > seen);
-  if (followup) {
-    await client.query('UPDATE projects SET train_requested_at_count = label_count WHERE id = $1', [projectId]);
-    await enqueue(client, trainingQueue, 'train-model', { projectId, reason: 'followup' });
-  }
+  const followup = await requestFollowupIfDue(client, projectId, done.labelCountSeen);
   await claimJob(client, jobKey);
   return { kind: 'ready', current: isCurrent, followup };
 }

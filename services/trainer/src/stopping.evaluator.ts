@@ -1,19 +1,15 @@
-import type { Pool, PoolClient } from '@alder/db';
+import type { PoolClient } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import {
   DEFAULT_STOPPING_OPTIONS,
-  predictProba,
   recommendStop,
   type StopRecommendation,
   type StoppingOptions,
   type StopSetPredictions,
-  type TrainedModel,
 } from '@alder/learning';
+import { parseContract, stoppingEvidenceSchema } from '@alder/contracts';
 import type { Training } from './model.repository';
-import { ensureStopSet, readBudget, readEarlierPredictions, saveStopping } from './stopping.repository';
-
-// Predicting is synchronous: slices with a yield between them keep the job lock renewed.
-const PREDICT_CHUNK = 2_000;
+import { readBudget, readEarlierPredictions, saveStopping } from './stopping.repository';
 
 /** The new model's view of the stop set: probabilities (n x k) and argmax labels. */
 export interface StopSetPrediction {
@@ -23,7 +19,8 @@ export interface StopSetPrediction {
 
 /**
  * What `models.stopping` holds: the recommendation when the model became ready, the label count
- * and budget it was judged with, the stop-set size and the thresholds used.
+ * and budget it was judged with, the stop-set size and the thresholds used. Declared in
+ * @alder/contracts (stoppingEvidenceSchema), which recordStopping validates it with.
  */
 export interface StoppingEvidence extends StopRecommendation {
   label_count: number;
@@ -32,23 +29,11 @@ export interface StoppingEvidence extends StopRecommendation {
   options: StoppingOptions;
 }
 
-/**
- * Predicts the project's stop set with a freshly trained model, choosing the stop set first if
- * the project has none (see ensureStopSet). Runs before the commit transaction, so the project
- * row is not held while predicting. Null when there is no stop set (no unlabeled pool item yet).
- */
-export async function predictStopSet(pool: Pool, projectId: string, model: TrainedModel): Promise<StopSetPrediction | null> {
-  const items = await ensureStopSet(pool, projectId);
-  if (!items.length) return null;
-  const k = model.numClasses;
-  const probs = new Float32Array(items.length * k);
-  for (let start = 0; start < items.length; start += PREDICT_CHUNK) {
-    const slice = items.slice(start, start + PREDICT_CHUNK).map((item) => item.text);
-    probs.set(predictProba(model, slice), start * k);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-  const predictions = new Int32Array(items.length);
-  for (let i = 0; i < items.length; i++) {
+/** The stop-set view of the probabilities a compute thread returned for the stop-set texts. */
+export function stopSetPrediction(probs: Float32Array, k: number): StopSetPrediction {
+  const n = probs.length / k;
+  const predictions = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
     let best = 0;
     for (let c = 1; c < k; c++) if (probs[i * k + c] > probs[i * k + best]) best = c;
     predictions[i] = best;
@@ -82,6 +67,9 @@ export async function recordStopping(
       options,
     );
     const evidence: StoppingEvidence = { ...recommendation, label_count: labelCount, label_budget: budget, stop_set_size: size, options };
+    // Validated before it is written: the labeling API parses it with the same schema. A violation
+    // is a bug; like any error here it rolls back to the savepoint and the model commits without it.
+    parseContract('models.stopping', stoppingEvidenceSchema, evidence);
     await saveStopping(client, { modelId: training.modelId, predictions: stopSet?.predictions ?? null, stopping: evidence });
     await client.query('RELEASE SAVEPOINT stopping');
     return evidence;

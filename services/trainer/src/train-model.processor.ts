@@ -2,30 +2,25 @@ import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import type { JobContext, PayloadOf, trainingQueue } from '@alder/queues';
 import { withTransaction } from '@alder/db';
-import {
-  argmaxRows,
-  evaluate,
-  predictProba,
-  serializeModel,
-  trainClassifier,
-  trainOptionsFor,
-  type StoppingOptions,
-  type TrainedModel,
-  type TrainOptions,
-} from '@alder/learning';
+import { modelMetricsSchema, parseContract, type ModelMetrics } from '@alder/contracts';
+import { evaluate, trainOptionsFor, type StoppingOptions, type TrainOptions } from '@alder/learning';
+import { inlineCompute, type Compute, type ModelSummary } from '@alder/compute';
 import { beginTraining, failTraining, finishTraining, type Training } from './model.repository';
-import { predictStopSet, recordStopping } from './stopping.evaluator';
+import { recordStopping, stopSetPrediction } from './stopping.evaluator';
+import { ensureStopSet } from './stopping.repository';
 import { loadTrainingData } from './training-data.repository';
 
 /** Every model is trained with this seed, so the same labels give the same model. */
 export const TRAIN_SEED = 1;
 
-// predictProba is synchronous: the test set is scored in slices with a yield between them so
-// the worker keeps renewing its job lock.
-const PREDICT_CHUNK = 2_000;
-
 export interface TrainModelDeps {
   pool: Pool;
+  /**
+   * Where training and prediction run: the host gives every trainer a pool of compute threads, so
+   * a long training never stalls the event loop that renews the job's lock. Default: this thread
+   * (tests of the processor's logic).
+   */
+  compute?: Compute;
   /** Overrides of the learning package's training defaults (seed and log are set here). */
   trainOptions?: Omit<TrainOptions, 'seed' | 'log'>;
   /** Overrides of the stopping thresholds (DEFAULT_STOPPING_OPTIONS). */
@@ -81,33 +76,38 @@ export async function processTrainModel(
       return { failed: 'no-labels', modelId: training.modelId };
     }
 
-    const began = performance.now();
-    const model = await trainClassifier(data.texts, data.labels, training.labels.length, {
-      ...trainOptionsFor(training.strategy),
-      ...deps.trainOptions,
-      seed: TRAIN_SEED,
-      log: (message) => log.debug(message),
-    });
-    const trainMs = Math.round(performance.now() - began);
-    const metrics = await evaluateOnTestSet(model, data.testTexts, data.testLabels, training.labels);
-    // Stopping is evidence about the model: failing to compute it must not fail the training.
-    const stopBegan = performance.now();
-    const stopSet = await predictStopSet(pool, projectId, model).catch((err: unknown) => {
-      log.error({ err }, 'could not predict the stop set; the model commits without stopping evidence');
+    // Stopping is evidence about the model: failing to choose the stop set must not fail the training.
+    const stopSetItems = await ensureStopSet(pool, projectId).catch((err: unknown) => {
+      log.error({ err }, 'could not read the stop set; the model commits without stopping evidence');
       return undefined;
     });
-    let stoppingMs = performance.now() - stopBegan;
+    const began = performance.now();
+    const compute = deps.compute ?? inlineCompute();
+    const trained = await compute.train({
+      texts: data.texts,
+      labels: data.labels,
+      numClasses: training.labels.length,
+      options: { ...trainOptionsFor(training.strategy), ...plainOptions(deps.trainOptions), seed: TRAIN_SEED },
+      testTexts: data.testTexts,
+      stopSetTexts: stopSetItems?.map((item) => item.text) ?? [],
+    });
+    const trainMs = Math.round(performance.now() - began);
+    // Validated before it is written: the labeling API parses it with the same schema. A violation
+    // is a bug and fails the training like any other error.
+    const metrics = parseContract('models.metrics', modelMetricsSchema, metricsOf(trained.testPredictions, data.testLabels, training.labels));
+    const stopSet = stopSetItems === undefined ? undefined : stopSetItems.length ? stopSetPrediction(trained.stopSetProbs, training.labels.length) : null;
+    let stoppingMs = 0;
 
     let stopRecommended: boolean | null = null;
     const outcome = await withTransaction(pool, async (client) => {
       const finished = await finishTraining(client, training, jobKey, {
-        params: serializeModel(model),
+        params: trained.params,
         metrics,
-        backend: model.meta.backend,
+        backend: trained.summary.backend,
         trainCount: data.texts.length,
         testCount: data.testTexts.length,
         trainMs,
-        hyperparameters: hyperparameters(model, deps.trainOptions),
+        hyperparameters: hyperparameters(trained.summary, deps.trainOptions),
         annotationIds: data.annotationIds,
         maxAnnotationId: data.maxAnnotationId,
         labelCountSeen: data.labelCountSeen,
@@ -158,43 +158,35 @@ async function markFailed(pool: Pool, training: Training, error: unknown, log: L
   await failTraining(pool, training, message).catch((err) => log.error({ err }, 'could not mark the model failed'));
 }
 
-/** What models.metrics holds; accuracy and macro_f1 are null when there is no test set. */
-export interface ModelMetrics {
-  accuracy: number | null;
-  macro_f1: number | null;
-  per_class: { label: string; precision: number; recall: number; f1: number; support: number }[];
-  test_count: number;
-}
+/** What models.metrics holds, as declared in @alder/contracts. */
+export type { ModelMetrics };
 
-async function evaluateOnTestSet(model: TrainedModel, texts: string[], yTrue: number[], labels: string[]): Promise<ModelMetrics> {
-  if (texts.length === 0) return { accuracy: null, macro_f1: null, per_class: [], test_count: 0 };
-  const k = labels.length;
-  const yPred: number[] = [];
-  for (let start = 0; start < texts.length; start += PREDICT_CHUNK) {
-    yPred.push(...argmaxRows(predictProba(model, texts.slice(start, start + PREDICT_CHUNK)), k));
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
+function metricsOf(yPred: number[], yTrue: number[], labels: string[]): ModelMetrics {
+  if (yTrue.length === 0) return { accuracy: null, macro_f1: null, per_class: [], test_count: 0 };
   const result = evaluate(yTrue, yPred, labels);
   return {
     accuracy: result.accuracy,
     macro_f1: result.macroF1,
     per_class: result.perClass.map(({ label, precision, recall, f1, support }) => ({ label, precision, recall, f1, support })),
-    test_count: texts.length,
+    test_count: yTrue.length,
   };
 }
 
-function hyperparameters(model: TrainedModel, overrides: TrainModelDeps['trainOptions']): Record<string, unknown> {
-  // Functions (onEpoch) are not hyperparameters.
-  const given = Object.fromEntries(Object.entries(overrides ?? {}).filter(([, value]) => typeof value !== 'function'));
+/** The overrides that can cross to a compute thread: functions (onEpoch, log) are not hyperparameters. */
+function plainOptions(overrides: TrainModelDeps['trainOptions']): Omit<TrainOptions, 'seed' | 'log' | 'onEpoch'> {
+  return Object.fromEntries(Object.entries(overrides ?? {}).filter(([, value]) => typeof value !== 'function'));
+}
+
+function hyperparameters(model: ModelSummary, overrides: TrainModelDeps['trainOptions']): Record<string, unknown> {
   return {
-    ...given,
+    ...plainOptions(overrides),
     seed: TRAIN_SEED,
     dim: model.dim,
     hidden: model.hidden,
     pooling: model.pooling,
-    epochs: model.meta.epochs,
-    steps: model.meta.steps,
-    dropout: model.meta.dropout ?? 0,
+    epochs: model.epochs,
+    steps: model.steps,
+    dropout: model.dropout,
     feature_config: model.featureConfig,
   };
 }

@@ -1,25 +1,23 @@
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Compute } from '@alder/compute';
 import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
-import { initBackend, type BackendPreference } from '@alder/learning';
 import { startWorker, trainingQueue } from '@alder/queues';
 import { processTrainModel, type TrainModelDeps } from './train-model.processor';
 
-// Training yields to the event loop between mini-batches, so the lock is renewed on time; the
-// generous duration covers the synchronous stretches (featurising a large training set).
-const TRAINER_LOCK_MS = 5 * 60_000;
+export { backendPreference } from '@alder/compute';
 
 export interface TrainerDeps {
-  config: Pick<Config, 'TRAINER_CONCURRENCY' | 'TF_BACKEND'>;
+  config: Pick<Config, 'TRAINER_CONCURRENCY' | 'TRAINER_LOCK_MS'>;
   pool: Pool;
   /** A worker connection (`createRedis(url, 'worker')`). */
   connection: Redis;
   prefix: string;
   log: Logger;
-  /** Backend preference; defaults to config.TF_BACKEND. */
-  backend?: string;
+  /** The compute threads training runs on, off this event loop (the host's pool). */
+  compute: Compute;
   trainOptions?: TrainModelDeps['trainOptions'];
   stoppingOptions?: TrainModelDeps['stoppingOptions'];
 }
@@ -32,31 +30,16 @@ export interface Trainer {
   close(): Promise<void>;
 }
 
-/** Maps TF_BACKEND (auto | tensorflow | wasm | cpu) onto the learning package's preference. */
-export function backendPreference(value: string | undefined): BackendPreference {
-  switch (value) {
-    case undefined:
-    case 'auto':
-      return 'auto';
-    // The native backend: the GPU build where it installs, else tfjs-node (initBackend walks on).
-    case 'tensorflow':
-      return 'tfjs-node-gpu';
-    case 'tfjs-node-gpu':
-    case 'tfjs-node':
-    case 'wasm':
-    case 'cpu':
-      return value;
-    default:
-      throw new Error(`unknown TF backend "${value}" (expected auto, tensorflow, wasm or cpu)`);
-  }
-}
-
-/** Starts the `training` queue worker after selecting the TF.js backend once. */
+/**
+ * Starts the `training` queue worker after selecting the TF.js backend on the compute threads.
+ * Training runs there, so this event loop stays free to renew the job's lock however long a
+ * training takes (TRAINER_LOCK_MS only bounds how soon a crashed trainer's job is taken over).
+ */
 export async function startTrainer(deps: TrainerDeps): Promise<Trainer> {
-  const { config, pool, connection, prefix, log } = deps;
-  const backend = await initBackend((message) => log.debug(message), backendPreference(deps.backend ?? config.TF_BACKEND));
+  const { config, pool, connection, prefix, log, compute } = deps;
+  const backend = await compute.backend();
   log.info({ backend }, `tfjs backend: ${backend}`);
-  const processorDeps: TrainModelDeps = { pool, trainOptions: deps.trainOptions, stoppingOptions: deps.stoppingOptions };
+  const processorDeps: TrainModelDeps = { pool, compute, trainOptions: deps.trainOptions, stoppingOptions: deps.stoppingOptions };
   const worker = startWorker({
     queue: trainingQueue,
     processors: { 'train-model': (payload, context) => processTrainModel(processorDeps, payload, context) },
@@ -64,7 +47,7 @@ export async function startTrainer(deps: TrainerDeps): Promise<Trainer> {
     prefix,
     concurrency: config.TRAINER_CONCURRENCY,
     log,
-    lockDuration: TRAINER_LOCK_MS,
+    lockDuration: config.TRAINER_LOCK_MS,
   });
   return {
     backend,

@@ -2,7 +2,7 @@ import { createLogger } from '@alder/logger';
 import type { JobContext } from '@alder/queues';
 import { createTestDatabase, type TestDatabase } from '@alder/testkit';
 import { processTrainModel, type StoppingEvidence, type TrainModelDeps } from '../src/index';
-import { annotate, insertItems, seedProject, trec } from '@alder/testkit';
+import { annotate, insertItems, seedProject, trec } from '@alder/fixtures';
 
 let db: TestDatabase;
 const log = createLogger({ level: 'silent' });

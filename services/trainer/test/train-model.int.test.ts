@@ -1,9 +1,11 @@
+import { createComputePool, inlineCompute } from '@alder/compute';
 import { Queue, QueueEvents } from 'bullmq';
 import { createLogger } from '@alder/logger';
-import { createRedis, type JobContext } from '@alder/queues';
+import { createRedis, isJobProcessed, type JobContext } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
 import { NO_LABELS_ERROR, processTrainModel, startTrainer, type ModelMetrics } from '../src/index';
-import { annotate, seedProject, TREC_LABELS } from '@alder/testkit';
+import { annotate, seedProject, TREC_LABELS } from '@alder/fixtures';
+import { markTrainingRequested } from '@alder/retraining';
 import { BALD_DROPOUT, deserializeModel } from '@alder/learning';
 
 let db: TestDatabase;
@@ -44,7 +46,7 @@ describe('train-model processor', () => {
     const [correction] = await annotate(db.pool, seeded.projectId, [seeded.labeledIds[0]!], ['NUM']);
     // A label outside the project's label set is skipped.
     const [outside] = await annotate(db.pool, seeded.projectId, [seeded.poolIds[250]!], ['NOT_A_LABEL']);
-    await db.pool.query('UPDATE projects SET train_requested_at_count = label_count WHERE id = $1', [seeded.projectId]);
+    await markTrainingRequested(db.pool, seeded.projectId);
 
     const ctx = context();
     const result = await processTrainModel({ pool: db.pool }, { projectId: seeded.projectId, reason: 'labels' }, ctx);
@@ -82,8 +84,7 @@ describe('train-model processor', () => {
     expect(await outbox(seeded.projectId)).toEqual([
       { queue: 'sampling', job_name: 'rank-pool', payload: { projectId: seeded.projectId, modelId: model.id, reason: 'model-trained' } },
     ]);
-    const claimed = await db.pool.query('SELECT 1 FROM processed_jobs WHERE job_key = $1', [ctx.jobKey]);
-    expect(claimed.rowCount).toBe(1);
+    expect(await isJobProcessed(db.pool, ctx.jobKey)).toBe(true);
 
     // A redelivery of the same job changes nothing.
     expect(await processTrainModel({ pool: db.pool }, { projectId: seeded.projectId }, ctx)).toEqual({ skipped: 'done' });
@@ -150,7 +151,9 @@ describe('train-model processor', () => {
   it('marks the model failed on an error, rethrows, and the retry of the job restarts it', async () => {
     const seeded = await seedProject(db.pool, { poolSize: 60, labeled: 60, testSize: 0, offset: 3500 });
     const ctx = context();
-    const failing = { pool: db.pool, trainOptions: { onEpoch: () => Promise.reject(new Error('boom in epoch')) } };
+    // Training itself fails (on the compute threads, an error comes back as a rejected task).
+    const inline = inlineCompute();
+    const failing = { pool: db.pool, compute: { ...inline, train: () => Promise.reject(new Error('boom in epoch')) } };
     await expect(processTrainModel(failing, { projectId: seeded.projectId }, ctx)).rejects.toThrow('boom in epoch');
     expect((await models(seeded.projectId)).map((m) => [m.status, m.error])).toEqual([['failed', 'boom in epoch']]);
 
@@ -161,15 +164,16 @@ describe('train-model processor', () => {
 
   it('enqueues a follow-up when enough labels arrived during training', async () => {
     const seeded = await seedProject(db.pool, { poolSize: 120, labeled: 60, testSize: 0, offset: 4000, retrainEvery: 20 });
-    let added = false;
+    const inline = inlineCompute();
     const deps = {
       pool: db.pool,
-      trainOptions: {
+      compute: {
+        ...inline,
         // The labeling API keeps annotating while the trainer trains.
-        onEpoch: async () => {
-          if (added) return;
-          added = true;
+        train: async (input: Parameters<typeof inline.train>[0]) => {
+          const trained = inline.train(input);
           await annotate(db.pool, seeded.projectId, seeded.poolIds.slice(60, 85), Array(25).fill('HUM'));
+          return trained;
         },
       },
     };
@@ -194,12 +198,15 @@ describe('trainer worker', () => {
   it('trains through BullMQ and refuses an invalid payload without retrying', async () => {
     const seeded = await seedProject(db.pool, { poolSize: 60, labeled: 60, testSize: 20, offset: 5000 });
     const connection = createRedis(redis.url, 'worker');
+    // Training runs on a compute thread, as the host runs it.
+    const compute = createComputePool({ threads: 1 });
     const trainer = await startTrainer({
-      config: { TRAINER_CONCURRENCY: 1, TF_BACKEND: 'auto' },
+      config: { TRAINER_CONCURRENCY: 1, TRAINER_LOCK_MS: 60_000 },
       pool: db.pool,
       connection,
       prefix: redis.prefix,
       log,
+      compute,
     });
     expect(trainer.backend).toMatch(/^(wasm|cpu|tensorflow)$/);
     const queue = new Queue('training', { connection, prefix: redis.prefix });
@@ -218,6 +225,7 @@ describe('trainer worker', () => {
       expect(rows.map((m) => [m.status, m.request_key])).toEqual([['ready', 'training:ob-1']]);
     } finally {
       await trainer.close();
+      await compute.close();
       await events.close();
       await queue.close();
       eventsConnection.disconnect();

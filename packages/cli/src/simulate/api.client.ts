@@ -1,4 +1,13 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestBody, SuccessBody } from '@alder/api-types';
+
+/** The problem type of a next-task call made before the project's first ranking exists. */
+export const RANKING_PENDING = 'https://alder.dev/problems/ranking-pending';
+/**
+ * How often nextTask asks again while the first ranking is pending, each time after the
+ * server's Retry-After: a count, not a clock, so a slow machine only takes longer.
+ */
+export const RANKING_PENDING_TRIES = 60;
 
 /** An HTTP answer the simulator did not expect; the message quotes the problem+json details. */
 export class ApiError extends Error {
@@ -7,6 +16,8 @@ export class ApiError extends Error {
     message: string,
     readonly status: number | null,
     readonly problemType?: string,
+    /** The response's Retry-After, in seconds, when it had one. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -20,6 +31,8 @@ export interface ApiClientOptions {
   key: string;
   /** Per request; a hung server fails the simulation instead of hanging it. */
   requestTimeoutMs?: number;
+  /** Waits between next-task calls while the first ranking is pending (default: the Retry-After seconds). */
+  sleep?: (ms: number) => Promise<unknown>;
   fetch?: typeof fetch;
 }
 
@@ -68,10 +81,12 @@ export function createApiClient(options: ApiClientOptions) {
     if (!expected.includes(response.status)) {
       const problem = describeProblem(parsed);
       const hint = response.status === 401 ? ' (check --api-key)' : response.status === 403 ? ' (--api-key must be an admin key)' : '';
+      const retryAfter = Number(response.headers.get('retry-after'));
       throw new ApiError(
         `${method} ${url}: expected ${expected.join(' or ')}, got ${response.status}${problem ? ` ${problem}` : ''}${hint}`,
         response.status,
         (parsed as { type?: string } | undefined)?.type,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
       );
     }
     return { status: response.status, body: parsed as T };
@@ -89,10 +104,21 @@ export function createApiClient(options: ApiClientOptions) {
       (await call<SuccessBody<'updateProject'>>(api, 'PATCH', project(id), body, [200])).body,
     ingestItems: async (id: string, body: RequestBody<'ingestItems'>) =>
       (await call<SuccessBody<'ingestItems'>>(ingest, 'POST', `${project(id)}/items`, body, [200])).body,
-    /** The leased task, or null when no item is free (204). */
+    /**
+     * The leased task, or null when no item is free (204). Right after the first items arrive
+     * the API answers 503 ranking-pending until sampling has published the cold start: asked
+     * again after each Retry-After, up to RANKING_PENDING_TRIES times.
+     */
     nextTask: async (id: string, annotator: string) => {
-      const r = await call<SuccessBody<'getNextTask'> | undefined>(api, 'POST', `${project(id)}/tasks/next`, { annotator }, [200, 204]);
-      return r.status === 204 ? null : r.body!;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const r = await call<SuccessBody<'getNextTask'> | undefined>(api, 'POST', `${project(id)}/tasks/next`, { annotator }, [200, 204]);
+          return r.status === 204 ? null : r.body!;
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.problemType !== RANKING_PENDING || attempt >= RANKING_PENDING_TRIES) throw error;
+          await (options.sleep ?? sleep)((error.retryAfterSeconds ?? 1) * 1000);
+        }
+      }
     },
     submitAnnotation: async (taskId: string, body: RequestBody<'submitAnnotation'>) =>
       (await call<SuccessBody<'submitAnnotation'>>(api, 'POST', `/v1/tasks/${encodeURIComponent(taskId)}/annotation`, body, [201])).body,

@@ -210,7 +210,8 @@ export async function simulateRunViaApi(
 
 async function waitForColdStart(ctx: ApiRunContext, projectId: string): Promise<void> {
   const deadline = Date.now() + ctx.api.waitTimeoutMs;
-  while (!(await ctx.client.progress(projectId)).ranking) {
+  // A ranking with entries: one published before the pool arrived (the test items come first) is empty.
+  while (!(await ctx.client.progress(projectId)).ranking?.item_count) {
     if (Date.now() > deadline) throw new ApiError(await timeoutMessage(ctx, projectId, 'the cold-start ranking'), null);
     await sleep(POLL_MS);
   }

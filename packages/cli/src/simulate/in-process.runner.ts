@@ -2,7 +2,8 @@ import { Worker } from 'node:worker_threads';
 import type { Dataset } from './dataset.loader';
 import type { RoundInfo } from './in-process.loop';
 import { createTaskRunner, type SimTask, type TaskResult, type TaskSettings } from './run.tasks';
-import type { WorkerInit, WorkerMessage } from './run.worker';
+import { threadEntry } from '@alder/compute';
+import type { WorkerInit, WorkerMessage } from './simulate.thread';
 
 type Execute = (task: SimTask, onRound: (info: RoundInfo) => void) => Promise<TaskResult>;
 
@@ -27,7 +28,9 @@ async function workerExecutor(init: WorkerInit, jobs: number): Promise<Executor>
   };
   const start = () =>
     new Promise<Execute>((resolve, reject) => {
-      const worker = new Worker(new URL('./run.worker-entry.js', import.meta.url), { workerData: init });
+      // Loaded as every thread of Alder is (threadEntry): `.ts` through tsx from source, `.js` when built.
+      const entry = threadEntry(import.meta.url, 'simulate.thread');
+      const worker = new Worker(new URL(entry.filename), { workerData: { ...entry.workerData, init } });
       workers.push(worker);
       let nextId = 0;
       const pending = new Map<number, { resolve: (r: TaskResult) => void; reject: (e: Error) => void; onRound: (i: RoundInfo) => void }>();

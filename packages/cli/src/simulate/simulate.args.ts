@@ -21,7 +21,8 @@ options:
                         (default .sim/<dataset folder>, which git ignores)
   --jobs N              runs in parallel worker threads (default: CPU count; in-process only)
   --api URL             drive a running Alder through its HTTP API instead of in-process
-  --api-key KEY         admin API key for --api (required with it)
+  --api-key KEY         admin API key for --api; prefer the ALDER_API_KEY environment
+                        variable, which stays out of the shell history and the process list
   --ingest-url URL      ingest service base URL when it is not the --api one
   --annotators N        simulated annotators working concurrently with --api (default 3)
   --wait-timeout S      seconds to wait for each model version with --api (default 600)
@@ -30,6 +31,12 @@ options:
                         (not paired across strategies)
   -h, --help            show this help
 `;
+
+/** The environment variable `--api` takes its key from when `--api-key` is not given. */
+export const API_KEY_VARIABLE = 'ALDER_API_KEY';
+
+/** The part of the environment the simulator reads. */
+export type SimulateEnv = Readonly<Record<string, string | undefined>>;
 
 /** A bad command line: the message says what is wrong; the command exits with status 2. */
 export class UsageError extends Error {
@@ -113,10 +120,11 @@ function readOptions(argv: readonly string[]) {
 
 /**
  * Reads `alder simulate` arguments. `available` is the learning package's STRATEGY_NAMES at run
- * time (other strategies get added there), so any of them is accepted. Returns 'help' for
- * -h/--help; throws UsageError with a message naming the problem.
+ * time (other strategies get added there), so any of them is accepted. `env` is where
+ * ALDER_API_KEY comes from (`--api-key` wins over it). Returns 'help' for -h/--help; throws
+ * UsageError with a message naming the problem.
  */
-export function parseSimulateArgs(argv: readonly string[], available: readonly string[]): SimulateOptions | 'help' {
+export function parseSimulateArgs(argv: readonly string[], available: readonly string[], env: SimulateEnv = {}): SimulateOptions | 'help' {
   const values = readOptions(argv);
   if (values.help) return 'help';
   if (!values.train) throw new UsageError('--train is required (a JSONL file of {"text", "label"} lines)');
@@ -149,14 +157,15 @@ export function parseSimulateArgs(argv: readonly string[], available: readonly s
   let api: ApiOptions | null = null;
   if (values.api !== undefined) {
     if (values.jobs !== undefined) throw new UsageError('--jobs applies to in-process runs only, not with --api');
-    if (!values['api-key']) throw new UsageError('--api needs --api-key KEY (an admin key: it creates projects and ingests items)');
+    const key = values['api-key'] || env[API_KEY_VARIABLE];
+    if (!key) throw new UsageError(`--api needs an admin API key (it creates projects and ingests items): set ${API_KEY_VARIABLE}, or pass --api-key KEY`);
     const mode = values['api-initial'] ?? 'import';
     if (mode !== 'import' && mode !== 'annotate') throw new UsageError(`--api-initial must be "import" or "annotate", got "${mode}"`);
     const url = httpUrl('api', values.api);
     api = {
       url,
       ingestUrl: values['ingest-url'] === undefined ? url : httpUrl('ingest-url', values['ingest-url']),
-      key: values['api-key'],
+      key,
       annotators: integer('annotators', values.annotators, 3, 1, 64),
       waitTimeoutMs: integer('wait-timeout', values['wait-timeout'], 600, 1, 86_400) * 1000,
       initial: mode,

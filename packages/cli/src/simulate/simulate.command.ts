@@ -9,7 +9,7 @@ import { initialSet, roundsOf, type RoundInfo } from './in-process.loop';
 import { runTasks } from './in-process.runner';
 import { createProgress, type Progress } from './progress.reporter';
 import type { SimTask } from './run.tasks';
-import { parseSimulateArgs, SIMULATE_USAGE, UsageError, type SimulateOptions } from './simulate.args';
+import { parseSimulateArgs, SIMULATE_USAGE, UsageError, type SimulateEnv, type SimulateOptions } from './simulate.args';
 import type { FullDataResult, RunResult, SimulationResults } from './simulate.types';
 import { STOPPING_NOTE } from './stopping.tracker';
 import { median, medianCurve, summarize } from './summary.metrics';
@@ -25,14 +25,15 @@ export interface SimulateIo {
 
 /**
  * `alder simulate`: parses the arguments, runs the loop (in-process, or through --api), writes
- * DIR/results.json and DIR/learning-curve.svg and prints the summary table. Returns the exit
- * status: 0, 2 for bad arguments or input files, 1 for a failure while running.
+ * DIR/results.json and DIR/learning-curve.svg and prints the summary table. `env` is read for
+ * ALDER_API_KEY only (the entry point passes `process.env`). Returns the exit status: 0, 2 for
+ * bad arguments or input files, 1 for a failure while running.
  */
-export async function runSimulateCommand(argv: readonly string[], io: SimulateIo = process): Promise<number> {
+export async function runSimulateCommand(argv: readonly string[], io: SimulateIo = process, env: SimulateEnv = {}): Promise<number> {
   let options: SimulateOptions;
   let data: Dataset;
   try {
-    const parsed = parseSimulateArgs(argv, STRATEGY_NAMES);
+    const parsed = parseSimulateArgs(argv, STRATEGY_NAMES, env);
     if (parsed === 'help') {
       io.stdout.write(SIMULATE_USAGE);
       return 0;

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { createComputePool, inlineCompute, type Compute } from './compute-pool';
+
+interface Row { text: string; label: string }
+const rows: Row[] = readFileSync('../shared/datasets/trec/train.jsonl', 'utf8').trim().split('\n').slice(0, 300).map((line) => JSON.parse(line));
+const labels = [...new Set(rows.map((r) => r.label))].sort();
+const texts = rows.map((r) => r.text);
+const y = rows.map((r) => labels.indexOf(r.label));
+
+let threads: Compute;
+beforeAll(() => {
+  threads = createComputePool({ threads: 1 });
+});
+afterAll(async () => {
+  await threads.close();
+});
+
+// Each task is one definition (TaskRunner) run on a compute thread or on the caller's: the
+// results must be the same to the last bit, so nothing depends on which thread ran it.
+describe('compute pool', () => {
+  it('trains, predicts and scores on a thread exactly as on the calling thread', async () => {
+    const input = { texts: texts.slice(0, 200), labels: y.slice(0, 200), numClasses: labels.length, options: { seed: 1, epochs: 2 }, testTexts: texts.slice(200, 250), stopSetTexts: texts.slice(250) };
+    const inline = inlineCompute();
+    const [onThread, here] = [await threads.train(input), await inline.train(input)];
+    // (The bytes differ: the model records its training time.)
+    expect(onThread.testPredictions).toEqual(here.testPredictions);
+    expect(Array.from(onThread.stopSetProbs)).toEqual(Array.from(here.stopSetProbs));
+    expect(onThread.stopSetProbs).toHaveLength(50 * labels.length);
+    expect(onThread.summary).toMatchObject({ dim: 32, epochs: expect.any(Number), backend: expect.stringMatching(/^(wasm|cpu|tensorflow)$/) });
+
+    const scored = await threads.model(onThread.params).score(texts.slice(0, 40), { embeddings: true });
+    const scoredHere = await inline.model(here.params).score(texts.slice(0, 40), { embeddings: true });
+    expect(Array.from(scored.probs)).toEqual(Array.from(scoredHere.probs));
+    expect(scored.embeddings!.length).toBe(40 * onThread.summary.dim);
+    const plain = await threads.model(onThread.params).score(texts.slice(0, 40));
+    expect(plain.embeddings).toBeUndefined();
+    expect(Array.from(plain.probs)).toEqual(Array.from(scored.probs));
+
+    const model = threads.model(onThread.params);
+    const candidates = texts.slice(0, 40);
+    const selected = await model.select({
+      strategy: 'hybrid',
+      labels,
+      candidateTexts: candidates,
+      candidateEmbeddings: scored.embeddings!,
+      drawKeys: Float64Array.from(candidates, (_, i) => i / 40),
+      labeledTexts: texts.slice(200, 260),
+      labeledY: y.slice(200, 260),
+      labeledCount: 60,
+      batch: 5,
+      seed: 3,
+    });
+    expect(selected.picks).toHaveLength(5);
+    expect(new Set(selected.picks).size).toBe(5);
+    expect(selected.rationales[0]).toMatch(/pick 1 of 5/);
+  }, 240_000);
+
+  it('refuses embeddings that do not fit the candidates, and stays usable', async () => {
+    const trained = await threads.train({ texts: texts.slice(0, 60), labels: y.slice(0, 60), numClasses: labels.length, options: { seed: 1, epochs: 1 }, testTexts: [], stopSetTexts: [] });
+    const model = threads.model(trained.params);
+    await expect(
+      model.select({ strategy: 'coreset', labels, candidateTexts: ['a', 'b'], candidateEmbeddings: new Float32Array(3), drawKeys: new Float64Array(2), labeledTexts: [], labeledY: [], labeledCount: 0, batch: 1, seed: 1 }),
+    ).rejects.toThrow(/embeddings do not match/);
+    await expect(threads.model(new Uint8Array([1, 2, 3])).score(['x'])).rejects.toThrow();
+    await expect(threads.coldStart(['a b c', 'd e f', 'g h i'], 1)).resolves.toHaveLength(3);
+  }, 240_000);
+
+  it('refuses a pool of no threads', () => {
+    expect(() => createComputePool({ threads: 0 })).toThrow(/whole number >= 1/);
+  });
+});

@@ -1,0 +1,11 @@
+import { workerData } from 'piscina';
+import type { BackendPreference } from '@alder/learning';
+import { TaskRunner, type ComputeTask } from './compute.tasks';
+
+// A compute thread of the pool (compute-pool.ts): runs one task at a time, off the event loop
+// of the process that serves requests and renews job locks.
+const runner = new TaskRunner(((workerData as { backend?: BackendPreference } | undefined)?.backend ?? 'auto') as BackendPreference);
+
+export default function runComputeTask(task: ComputeTask): Promise<unknown> {
+  return runner.run(task);
+}

@@ -1,0 +1,88 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { seedProject } from '@alder/fixtures';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
+import { startService, waitFor, type ServiceProcess } from '../src/service-process';
+
+// The standalone trainer, as a container runs it (`services/trainer/src/main.ts`, its own
+// process), with a job lock of one second: BullMQ renews a lock every half of its duration from
+// the trainer's event loop, so if training ran on that loop, a training of several seconds would
+// let the lock lapse and the job would stall (and its completion be refused). Training runs on
+// the compute threads, so the lock is renewed throughout and the job completes at its first try.
+
+const LOCK_MS = 1_000;
+let db: TestDatabase;
+let redis: TestRedis;
+let trainer: ServiceProcess;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+});
+
+afterAll(async () => {
+  await trainer?.stop();
+  await redis.cleanup();
+  await db.drop();
+}, 60_000);
+
+it('keeps renewing the job lock through a long training in the standalone trainer', async () => {
+  // Every trec train question labeled: a training of a few seconds of CPU on a quiet core.
+  const seeded = await seedProject(db.pool, { poolSize: 5_452, labeled: 5_000, testSize: 200 });
+  trainer = startService('trainer', {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    QUEUE_PREFIX: redis.prefix,
+    LOG_LEVEL: 'info',
+    TRAINER_LOCK_MS: String(LOCK_MS),
+    COMPUTE_THREADS: '1',
+  });
+  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue('training', { connection, prefix: redis.prefix });
+  const events = new QueueEvents('training', { connection: connection.duplicate(), prefix: redis.prefix });
+  const stalled: string[] = [];
+  events.on('stalled', ({ jobId }) => void stalled.push(jobId));
+  try {
+    await events.waitUntilReady();
+    const job = await queue.add('train-model', { projectId: seeded.projectId, reason: 'manual' }, { jobId: 'lock-test', attempts: 1 });
+    const lockKey = `${redis.prefix}:training:${job.id}:lock`;
+
+    // Sample the lock's remaining time while the job is active: each renewal resets it to LOCK_MS.
+    await waitFor('the job to become active', async () => ((await job.getState()) === 'active' ? true : undefined), 120_000, 50);
+    let renewals = 0;
+    let last = Number.POSITIVE_INFINITY;
+    let lapsed = false;
+    for (;;) {
+      const state = await job.getState();
+      if (state !== 'active') break;
+      const ttl = await connection.pttl(lockKey);
+      if (ttl === -2 && (await job.getState()) === 'active') lapsed = true;
+      if (ttl > last) renewals++;
+      if (ttl >= 0) last = ttl;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    const finished = await queue.getJob(job.id!);
+    expect({ lapsed, stalled, state: await finished!.getState(), failedReason: finished!.failedReason }).toEqual({
+      lapsed: false,
+      stalled: [],
+      state: 'completed',
+      failedReason: undefined,
+    });
+    expect(finished!.returnvalue).toMatchObject({ version: 1, trainCount: 5_000 });
+    // The training outlasted several lock periods, and the lock was renewed all along.
+    expect(renewals).toBeGreaterThanOrEqual(3);
+    // And the training did not run on the trainer's event loop: the worker logs how busy that
+    // loop was during the job (a ratio, whatever the machine's speed; ~1 if training ran on it).
+    const completed = await waitFor('the job-completed log line', async () => {
+      const line = trainer.output().split('\n').find((l) => l.includes('"msg":"job completed"') && l.includes('"jobId":"lock-test"'));
+      return line ? (JSON.parse(line) as { loopBusy: number; ms: number }) : undefined;
+    }, 30_000);
+    expect(completed.loopBusy).toBeLessThan(0.5);
+  } finally {
+    await events.close();
+    await queue.close();
+    connection.disconnect();
+  }
+  expect(await trainer.stop()).toBe(0);
+}, 600_000);

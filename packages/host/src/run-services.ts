@@ -1,0 +1,138 @@
+import type { Redis } from 'ioredis';
+import type { Compute } from '@alder/compute';
+import type { Config } from '@alder/config';
+import { createPool, migrate } from '@alder/db';
+import { buildHttpApp, ensureBootstrapKey, type HandlerMap, type HttpApp } from '@alder/http';
+import type { Logger } from '@alder/logger';
+import { allQueues, checkEvictionPolicy, createRedis, outboxRetention, processedJobsRetention, startOutboxRelay, startRetention, type OutboxRelay } from '@alder/queues';
+import type { Shutdown } from '@alder/runtime';
+import type { RunningService, ServiceDefinition } from './service';
+
+export interface HostOptions {
+  config: Config;
+  databaseUrl: string;
+  redisUrl: string;
+  log: Logger;
+  /** The process's one shutdown path: the host adds its steps to their phases. */
+  shutdown: Shutdown;
+  /** Apply pending migrations first (the all-in-one; separate services run `alder migrate`). */
+  migrate?: boolean;
+  /** Where HTTP listens; default config.HOST / config.PORT (tests pass port 0). */
+  listen?: { host: string; port: number };
+}
+
+/** A running set of services. */
+export interface Host {
+  /** http://host:port when a service serves HTTP. */
+  url: string | null;
+  app: HttpApp | null;
+  /** The admin key ensureBootstrapKey created now (shown once), if it did. */
+  createdAdminKey: string | null;
+  relay: OutboxRelay | null;
+  compute: Compute | null;
+}
+
+/** Threads of the compute pool: COMPUTE_THREADS, else SAMPLING_THREADS (its older name), at least 1. */
+export function computeThreads(config: Pick<Config, 'COMPUTE_THREADS' | 'SAMPLING_THREADS'>): number {
+  return config.COMPUTE_THREADS ?? Math.max(1, config.SAMPLING_THREADS);
+}
+
+/**
+ * Runs any set of declared services in this process, the same way whoever starts them (a
+ * service's own `main`, `alder start`, the end-to-end tests, the benchmarks): one Postgres pool
+ * (PG_POOL_MAX), Redis connections by role (a fail-fast producer for /readyz, one worker
+ * connection for the queue workers and the relay), one outbox relay when a service produces, one
+ * pool of compute threads when a service is CPU-heavy, the bootstrap admin key when a service
+ * serves HTTP, and every close on the one shutdown path in its fixed phase. A failed start throws
+ * after adding the closes of what it opened, so the caller's shutdown ends it cleanly.
+ */
+export async function runServices(services: readonly ServiceDefinition[], options: HostOptions): Promise<Host> {
+  const { config, log, shutdown } = options;
+  const names = services.map((s) => s.name);
+  if (new Set(names).size !== names.length) throw new Error(`a service is listed twice: ${names.join(', ')}`);
+  // One service: the process's root logger already names it. Several: each gets a child.
+  const logFor = (name: string) => (services.length === 1 ? log : log.child({ service: name }));
+
+  const pool = createPool(options.databaseUrl, {
+    max: config.PG_POOL_MAX,
+    applicationName: names.length === 1 ? `alder-${names[0]}` : 'alder-all-in-one',
+    onIdleError: (err) => log.warn({ err }, 'idle Postgres connection lost'),
+  });
+  shutdown.step('postgres pool', () => pool.end(), 'postgres pool');
+  if (options.migrate) await migrate(pool, (message) => log.info(message));
+
+  const worker: Redis = createRedis(options.redisUrl, 'worker');
+  const http = services.filter((s) => s.handlers);
+  const producer: Redis | null = http.length ? createRedis(options.redisUrl, 'producer') : null;
+  shutdown.step(
+    'redis',
+    async () => {
+      producer?.disconnect();
+      await worker.quit().catch(() => worker.disconnect());
+    },
+    'redis',
+  );
+  await checkEvictionPolicy(worker, (message) => log.warn(message));
+
+  // Imported only where a service needs it: the compute package loads TensorFlow.js, which an
+  // API-only process (labeling-api, ingest) never should.
+  let compute: Compute | null = null;
+  if (services.some((s) => s.cpuHeavy)) {
+    const { backendPreference, createComputePool } = await import('@alder/compute');
+    const created = createComputePool({ threads: computeThreads(config), backend: backendPreference(config.TF_BACKEND) });
+    compute = created;
+    shutdown.step('compute threads', () => created.close(), 'compute threads');
+  }
+
+  let relay: OutboxRelay | null = null;
+  if (services.some((s) => s.produces)) {
+    relay = await startOutboxRelay({ pool, connection: worker, prefix: config.QUEUE_PREFIX, queues: allQueues, log: log.child({ module: 'outbox' }), pollMs: config.OUTBOX_POLL_MS });
+    const started = relay;
+    shutdown.step('outbox relay', () => started.close(), 'outbox relay');
+  }
+
+  // Every process sweeps (outbox and processed_jobs are everyone's; a service adds the tables it
+  // owns); an advisory lock lets one sweep at a time.
+  const retention = startRetention({
+    pool,
+    log: log.child({ module: 'retention' }),
+    horizonHours: config.RETENTION_HOURS,
+    intervalMs: config.RETENTION_INTERVAL_MS,
+    targets: [outboxRetention, processedJobsRetention, ...services.flatMap((s) => s.retention ?? [])],
+  });
+  shutdown.step('retention', () => retention.close(), 'retention');
+
+  for (const service of services.filter((s) => s.start)) {
+    const serviceLog = logFor(service.name);
+    const running: RunningService = await service.start!({ config, pool, connection: worker, prefix: config.QUEUE_PREFIX, compute: compute ?? unavailableCompute(service.name), log: serviceLog });
+    shutdown.step(`${service.name} worker (finishing active jobs)`, () => running.close(), 'workers');
+    serviceLog.info({ queue: service.consumes?.name, ...running.facts }, `${service.name} started`);
+  }
+
+  let app: HttpApp | null = null;
+  let url: string | null = null;
+  let createdAdminKey: string | null = null;
+  if (http.length) {
+    const handlers: HandlerMap = Object.assign({}, ...http.map((s) => s.handlers!({ config, pool, log: logFor(s.name) })));
+    const built = await buildHttpApp({ config, pool, redis: producer!, log, handlers });
+    app = built;
+    shutdown.step('http', () => built.close(), 'http');
+    const bootstrap = await ensureBootstrapKey(pool, config.ALDER_ADMIN_KEY);
+    createdAdminKey = bootstrap.created && bootstrap.key ? bootstrap.key : null;
+    const listen = options.listen ?? { host: config.HOST, port: config.PORT };
+    await built.listen(listen);
+    const address = built.server.address();
+    const port = address && typeof address === 'object' ? address.port : listen.port;
+    const shownHost = listen.host === '0.0.0.0' || listen.host === '::' ? 'localhost' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+    url = `http://${shownHost}:${port}`;
+  }
+  return { url, app, createdAdminKey, relay, compute };
+}
+
+/** A service that is not CPU-heavy gets this in place of threads: using it is a declaration bug. */
+function unavailableCompute(service: string): Compute {
+  const refuse = (): never => {
+    throw new Error(`service ${service} is not declared cpuHeavy, so it has no compute threads`);
+  };
+  return { threads: 0, backend: refuse, train: refuse, coldStart: refuse, model: refuse, close: async () => undefined };
+}

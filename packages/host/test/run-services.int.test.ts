@@ -1,0 +1,93 @@
+import { loadConfig } from '@alder/config';
+import { createLogger } from '@alder/logger';
+import { createShutdown, type Shutdown } from '@alder/runtime';
+import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
+import { computeThreads, defineService, runServices } from '../src/index';
+
+// The one host: what it opens for a set of declared services, and that its one shutdown path
+// closes all of it in the fixed order, also after a start that failed half-way.
+
+const log = createLogger({ level: 'silent' });
+let db: TestDatabase;
+let redis: TestRedis;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  redis = createTestRedis();
+});
+afterAll(async () => {
+  await redis.cleanup();
+  await db.drop();
+});
+
+function testShutdown(): { shutdown: Shutdown; exits: number[] } {
+  const exits: number[] = [];
+  return { shutdown: createShutdown(log, 30_000, (code) => void exits.push(code)), exits };
+}
+
+const config = () => loadConfig({ ...process.env, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: 'silent', ALDER_ADMIN_KEY: 'alder_host_test_key_0123456789' });
+
+it('serves the HTTP services on one port, runs the consumers, and closes everything in order', async () => {
+  const order: string[] = [];
+  const echo = defineService({
+    name: 'echo',
+    produces: true,
+    cpuHeavy: false,
+    handlers: () => ({ listProjects: async () => ({ data: [], total: 0, limit: 50, offset: 0 }) }),
+  });
+  const consumer = defineService({
+    name: 'consumer',
+    produces: false,
+    cpuHeavy: true,
+    async start({ compute }) {
+      order.push(`started with ${compute.threads} compute threads`);
+      return { close: async () => void order.push('consumer closed') };
+    },
+  });
+  const { shutdown, exits } = testShutdown();
+  const cfg = config();
+  const host = await runServices([echo, consumer], { config: cfg, databaseUrl: db.url, redisUrl: redis.url, log, shutdown, listen: { host: '127.0.0.1', port: 0 } });
+  expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  expect(host.relay).not.toBeNull();
+  expect(host.compute?.threads).toBe(computeThreads(cfg));
+  expect(order).toEqual([`started with ${computeThreads(cfg)} compute threads`]);
+  expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+  const listed = await fetch(`${host.url}/v1/projects`, { headers: { authorization: 'Bearer alder_host_test_key_0123456789' } });
+  expect(listed.status).toBe(200);
+
+  await shutdown.run('test');
+  expect(exits).toEqual([0]);
+  expect(order).toEqual([`started with ${computeThreads(cfg)} compute threads`, 'consumer closed']);
+  // HTTP is closed, and the pool is ended.
+  await expect(fetch(`${host.url}/readyz`)).rejects.toThrow();
+  await expect(db.pool.query('SELECT 1')).resolves.toBeTruthy(); // the test's own pool is untouched
+});
+
+it('closes what it opened when a service fails to start, and says why', async () => {
+  const broken = defineService({
+    name: 'broken',
+    produces: true,
+    cpuHeavy: false,
+    async start() {
+      throw new Error('cannot start: no such queue');
+    },
+  });
+  const { shutdown, exits } = testShutdown();
+  await expect(runServices([broken], { config: config(), databaseUrl: db.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow('cannot start: no such queue');
+  // The caller runs the shutdown path: the pool, Redis and the relay opened so far all close.
+  await shutdown.run('start failed', 1);
+  expect(exits).toEqual([1]);
+});
+
+it('refuses a service listed twice, and a consumer without start', () => {
+  const one = defineService({ name: 'one', produces: false, cpuHeavy: false });
+  const { shutdown } = testShutdown();
+  return expect(runServices([one, one], { config: config(), databaseUrl: db.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow(/listed twice/);
+});
+
+it('takes the compute threads from COMPUTE_THREADS, else SAMPLING_THREADS, at least one', () => {
+  expect(computeThreads({ COMPUTE_THREADS: 3, SAMPLING_THREADS: 2 })).toBe(3);
+  expect(computeThreads({ COMPUTE_THREADS: undefined, SAMPLING_THREADS: 2 })).toBe(2);
+  expect(computeThreads({ COMPUTE_THREADS: undefined, SAMPLING_THREADS: 0 })).toBe(1);
+  expect(() => defineService({ name: 'x', produces: false, cpuHeavy: false, consumes: { name: 'q', jobs: {}, defaultJobOptions: {} } })).toThrow(/has no start/);
+});

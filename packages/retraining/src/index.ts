@@ -1,0 +1,1 @@
+export { isFollowupDue, markTrainingRequested, recordLabels, requestFollowupIfDue, type FollowupInput } from './retrain-rule';

@@ -1,1 +1,0 @@
-export { recordLabels, markTrainingRequested } from './labels.repository';

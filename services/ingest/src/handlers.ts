@@ -1,0 +1,7 @@
+import type { HandlerDeps, HandlerMap } from '@alder/http';
+import { ingestItemsHandler } from './items.routes';
+
+/** The ingest service's operations, keyed by operationId, for `buildHttpApp`. */
+export function createIngestHandlers(deps: HandlerDeps): HandlerMap {
+  return { ingestItems: ingestItemsHandler(deps) };
+}
