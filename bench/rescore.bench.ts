@@ -61,7 +61,7 @@ await processRankPool({ pool: db.pool, compute: inlineCompute() }, { projectId, 
 const inlineSeconds = (performance.now() - started) / 1000;
 
 console.log(`machine: ${machine()}, tfjs backend for training: ${backend}`);
-console.log(`rank-pool job, ${threads} scoring threads, ${N} items (${JSON.stringify(result)}): ${oursSeconds.toFixed(1)} s = ${Math.round(N / oursSeconds)} items/s`);
+console.log(`rank-pool job, ${threads} compute threads, ${N} items (${JSON.stringify(result)}): ${oursSeconds.toFixed(1)} s = ${Math.round(N / oursSeconds)} items/s`);
 console.log(`rank-pool job on its own thread only:  ${inlineSeconds.toFixed(1)} s = ${Math.round(N / inlineSeconds)} items/s`);
 console.log(`bare forward pass (features + predictProba), same texts:  ${bareSeconds.toFixed(1)} s = ${Math.round(N / bareSeconds)} items/s`);
 console.log(`ratio job (threads) / bare forward speed: ${(bareSeconds / oursSeconds).toFixed(2)}; job (own thread) / bare: ${(bareSeconds / inlineSeconds).toFixed(2)}`);

@@ -20,9 +20,13 @@ export type EmbeddedMessage = { type: 'ready'; databaseUrl?: string; redisUrl?: 
 const send = (message: EmbeddedMessage) => process.send?.(message);
 const servers: { name: string; server: EmbeddedServer }[] = [];
 let stopping: Promise<void> | null = null;
+// The start in progress: a stop asked for during it (Ctrl-C while the first start runs initdb)
+// waits for it, so a server that was half-way up is stopped too, not left running.
+let starting: Promise<unknown> = Promise.resolve();
 
 function stopAll(): Promise<void> {
   stopping ??= (async () => {
+    await starting.catch(() => undefined);
     for (const { server } of [...servers].reverse()) await server.stop().catch(() => undefined);
     send({ type: 'stopped' });
     process.disconnect?.();
@@ -38,17 +42,21 @@ process.on('message', (message) => {
   if (message === 'stop') void stopAll();
 });
 
-process.once('message', async (request: EmbeddedRequest) => {
+process.once('message', (request: EmbeddedRequest) => {
+  starting = start(request);
+});
+
+async function start(request: EmbeddedRequest): Promise<void> {
   const log = createLogger({ level: request.logLevel, name: 'embedded' });
   try {
     let databaseUrl: string | undefined;
     let redisUrl: string | undefined;
-    if (request.postgresPort !== undefined) {
+    if (request.postgresPort !== undefined && !stopping) {
       const server = await startEmbeddedPostgres(request.dataDir, request.postgresPort, log);
       servers.push({ name: 'postgres', server });
       databaseUrl = server.url;
     }
-    if (request.redisPort !== undefined) {
+    if (request.redisPort !== undefined && !stopping) {
       const server = await startEmbeddedRedis(request.dataDir, request.redisPort, log);
       servers.push({ name: 'redis', server });
       redisUrl = server.url;
@@ -56,6 +64,7 @@ process.once('message', async (request: EmbeddedRequest) => {
     send({ type: 'ready', databaseUrl, redisUrl });
   } catch (error) {
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
-    await stopAll();
+    // Not awaited: stopAll waits for this start to settle first.
+    void stopAll();
   }
-});
+}

@@ -1,20 +1,15 @@
 import { spawn } from 'node:child_process';
+import { processEntryArgs } from '@alder/compute/entry';
 import type { Config } from '@alder/config';
 import type { EmbeddedMessage, EmbeddedRequest } from './embedded-servers.process';
 
 export interface EmbeddedServers {
-  databaseUrl?: string;
-  redisUrl?: string;
   /** Which servers run, for the start banner. */
   names: string[];
+  /** Their URLs once they answer; rejects when they cannot start. */
+  ready: Promise<{ databaseUrl?: string; redisUrl?: string }>;
+  /** Stops them (after their start, if it is still running) and waits for their process to end. */
   stop(): Promise<void>;
-}
-
-/** How to run a sibling entry as a Node process: `.ts` through tsx from source, `.js` when compiled. */
-function processArgs(name: string): string[] {
-  const here = new URL(import.meta.url);
-  if (here.pathname.endsWith('.ts')) return ['--import', import.meta.resolve('tsx'), new URL(`./${name}.ts`, here).pathname];
-  return [new URL(`./${name}.js`, here).pathname];
 }
 
 /**
@@ -23,7 +18,7 @@ function processArgs(name: string): string[] {
  * group reaches Alder, which closes its services first and then stops the servers. The servers
  * also stop if Alder dies without asking (their process sees the IPC channel close).
  */
-export function startEmbeddedServers(config: Config): Promise<EmbeddedServers> {
+export function spawnEmbeddedServers(config: Config): EmbeddedServers {
   const request: EmbeddedRequest = {
     dataDir: config.DATA_DIR,
     postgresPort: config.DATABASE_URL ? undefined : config.EMBEDDED_PG_PORT,
@@ -31,14 +26,14 @@ export function startEmbeddedServers(config: Config): Promise<EmbeddedServers> {
     logLevel: config.LOG_LEVEL,
   };
   const names = [request.postgresPort !== undefined && 'postgres', request.redisPort !== undefined && 'redis'].filter((n): n is string => Boolean(n));
-  if (!names.length) return Promise.resolve({ names, stop: async () => undefined });
-  const child = spawn(process.execPath, processArgs('embedded-servers.process'), { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (!names.length) return { names, ready: Promise.resolve({}), stop: async () => undefined };
+  const child = spawn(process.execPath, processEntryArgs(import.meta.url, 'embedded-servers.process'), { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null && child.connected) child.send('stop');
     await exited;
   };
-  return new Promise((resolve, reject) => {
+  const ready = new Promise<{ databaseUrl?: string; redisUrl?: string }>((resolve, reject) => {
     const failed = (message: string) => reject(new Error(`embedded servers: ${message}`));
     child.once('error', (error) => failed(error.message));
     const exitedEarly = (code: number | null, signal: string | null) => failed(`their process exited (${signal ?? `code ${code}`}) before they were ready`);
@@ -47,8 +42,9 @@ export function startEmbeddedServers(config: Config): Promise<EmbeddedServers> {
       if (message.type === 'failed') failed(message.message);
       if (message.type !== 'ready') return;
       child.removeListener('exit', exitedEarly);
-      resolve({ databaseUrl: message.databaseUrl, redisUrl: message.redisUrl, names, stop });
+      resolve({ databaseUrl: message.databaseUrl, redisUrl: message.redisUrl });
     });
     child.send(request);
   });
+  return { names, ready, stop };
 }

@@ -1,10 +1,7 @@
-import { loadConfig } from '@alder/config';
-import { createLogger } from '@alder/logger';
-import { startProcess } from '@alder/host';
-import { startAllInOne } from './start.command';
-import { runMigrations } from './migrate.command';
-import { runSimulateCommand } from './simulate/simulate.command';
 import { cliVersion } from './version';
+
+// Each command loads only its own code: `alder --version` and `alder migrate` (the compose
+// migrate step) must not load every service and TensorFlow.js first.
 
 const usage = `usage: alder <command>
        alder --version
@@ -30,14 +27,20 @@ async function main(argv: string[]): Promise<void> {
   // The simulator is a client of Alder, not a service: it takes no service config, and of the
   // environment only ALDER_API_KEY (so the key need not appear on the command line).
   if (command === 'simulate') {
+    const { runSimulateCommand } = await import('./simulate/simulate.command');
     process.exitCode = await runSimulateCommand(argv.slice(1), process, process.env);
     return;
   }
   // The all-in-one binds its shutdown to SIGINT/SIGTERM before it opens anything.
-  if (command === 'start') return startAllInOne(startProcess('alder', { logAs: null }));
-  const config = loadConfig();
-  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'alder' });
-  if (command === 'migrate') return runMigrations(config, log);
+  if (command === 'start') {
+    const [{ startProcess }, { startAllInOne }] = await Promise.all([import('@alder/host'), import('./start.command')]);
+    return startAllInOne(startProcess('alder', { logAs: null }));
+  }
+  if (command === 'migrate') {
+    const [{ loadConfig }, { createLogger }, { runMigrations }] = await Promise.all([import('@alder/config'), import('@alder/logger'), import('./migrate.command')]);
+    const config = loadConfig();
+    return runMigrations(config, createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'alder' }));
+  }
   process.stderr.write(`unknown command: ${command}\n\n${usage}`);
   process.exitCode = 2;
 }

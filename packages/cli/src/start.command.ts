@@ -4,7 +4,7 @@ import { labelingApiService } from '@alder/labeling-api';
 import { samplingService } from '@alder/sampling';
 import { trainerService } from '@alder/trainer';
 import { recallAdminKey, rememberAdminKey } from './admin-key';
-import { startEmbeddedServers } from './embedded-servers';
+import { spawnEmbeddedServers } from './embedded-servers';
 
 /** The four services `alder start` runs in one process. */
 export const ALL_SERVICES = [ingestService, labelingApiService, trainerService, samplingService];
@@ -17,12 +17,16 @@ export const ALL_SERVICES = [ingestService, labelingApiService, trainerService, 
 export async function startAllInOne(start: ProcessStart): Promise<void> {
   const { config, log, shutdown } = start;
   try {
-    const embedded = await startEmbeddedServers(config);
+    // On the shutdown path from the moment they are spawned: a Ctrl-C during their first start
+    // (initdb takes seconds) stops them too.
+    const embedded = spawnEmbeddedServers(config);
     shutdown.step('embedded servers', () => embedded.stop(), 'embedded servers');
+    const urls = await embedded.ready;
+    if (shutdown.started) return;
     const host = await runServices(ALL_SERVICES, {
       ...start,
-      databaseUrl: config.DATABASE_URL ?? embedded.databaseUrl!,
-      redisUrl: config.REDIS_URL ?? embedded.redisUrl!,
+      databaseUrl: config.DATABASE_URL ?? urls.databaseUrl!,
+      redisUrl: config.REDIS_URL ?? urls.redisUrl!,
       migrate: true,
     });
 

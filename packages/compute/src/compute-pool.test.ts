@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { computeThreads } from './compute-config';
 import { createComputePool, inlineCompute, type Compute } from './compute-pool';
 
 interface Row { text: string; label: string }
@@ -24,7 +25,7 @@ describe('compute pool', () => {
     const [onThread, here] = [await threads.train(input), await inline.train(input)];
     // (The bytes differ: the model records its training time.)
     expect(onThread.testPredictions).toEqual(here.testPredictions);
-    expect(Array.from(onThread.stopSetProbs)).toEqual(Array.from(here.stopSetProbs));
+    expect(Array.from(onThread.stopSetProbs!)).toEqual(Array.from(here.stopSetProbs!));
     expect(onThread.stopSetProbs).toHaveLength(50 * labels.length);
     expect(onThread.summary).toMatchObject({ dim: 32, epochs: expect.any(Number), backend: expect.stringMatching(/^(wasm|cpu|tensorflow)$/) });
 
@@ -68,4 +69,16 @@ describe('compute pool', () => {
   it('refuses a pool of no threads', () => {
     expect(() => createComputePool({ threads: 0 })).toThrow(/whole number >= 1/);
   });
+
+  it('fails at start when an explicit backend is not the one that loads', async () => {
+    // Asked for the native backend explicitly, a thread that can only load wasm must say so
+    // rather than train on wasm unnoticed (where the native package is installed, it loads).
+    const strict = createComputePool({ threads: 1, backend: 'tfjs-node-gpu', requiredBackend: 'tensorflow' });
+    try {
+      const outcome = await strict.backend().then((name) => name, (error: Error) => error.message);
+      expect(outcome).toMatch(/^(tensorflow|TF_BACKEND=tensorflow was asked for, but this thread could only load "(wasm|cpu)".*)$/);
+    } finally {
+      await strict.close();
+    }
+  }, 120_000);
 });

@@ -60,7 +60,7 @@ function computeOver(threads: number, depth: number, run: (task: ComputeTask) =>
  * all-in-one, so a long task never stalls the event loop that renews BullMQ locks and serves
  * HTTP. Threads start on first use.
  */
-export function createComputePool(options: { threads: number; backend?: BackendPreference }): Compute {
+export function createComputePool(options: { threads: number; backend?: BackendPreference; requiredBackend?: string }): Compute {
   const { threads } = options;
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`compute threads: need a whole number >= 1, got ${threads}`);
   const entry = threadEntry(import.meta.url, 'compute.thread');
@@ -68,7 +68,7 @@ export function createComputePool(options: { threads: number; backend?: BackendP
   const run = (task: ComputeTask) => {
     pool ??= new Piscina({
       filename: entry.filename,
-      workerData: { ...entry.workerData, backend: options.backend ?? 'auto' },
+      workerData: { ...entry.workerData, backend: options.backend ?? 'auto', requiredBackend: options.requiredBackend },
       minThreads: threads,
       maxThreads: threads,
       // Threads hold models and the TF.js backend: keep them for the life of the pool.
@@ -89,6 +89,6 @@ export function createComputePool(options: { threads: number; backend?: BackendP
  * that do not exercise threads. Services never use it (their host always gives them a pool).
  */
 export function inlineCompute(backend: BackendPreference = 'auto'): Compute {
-  const runner = new TaskRunner(backend);
+  const runner = new TaskRunner({ backend });
   return computeOver(1, 1, (task) => runner.run(task), false, async () => undefined);
 }

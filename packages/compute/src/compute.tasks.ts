@@ -63,8 +63,10 @@ export interface TrainOutput {
   summary: ModelSummary;
   /** argmax class of each test text. */
   testPredictions: number[];
-  /** n x numClasses probabilities of the stop set (empty when it is). */
-  stopSetProbs: Float32Array;
+  /** n x numClasses probabilities of the stop set (empty when it is); null when predicting it failed. */
+  stopSetProbs: Float32Array | null;
+  /** Why the stop set could not be predicted (the model is good; only its stopping evidence is lost). */
+  stopSetError?: string;
 }
 
 export interface ScoreOutput {
@@ -123,14 +125,23 @@ function predictInSlices(model: TrainedModel, texts: string[]): Float32Array {
 export class TaskRunner {
   private readonly models = new Map<string, TrainedModel>();
 
-  constructor(
-    private readonly backend: BackendPreference,
-    private readonly cachedModels = 4,
-  ) {}
+  private readonly backend: BackendPreference;
+  private readonly required: string | undefined;
+  private readonly cachedModels: number;
 
-  /** The TF.js backend this thread trains on, selected once. */
-  initBackend(): Promise<string> {
-    return initBackend(() => undefined, this.backend);
+  constructor(options: { backend: BackendPreference; required?: string; cachedModels?: number }) {
+    this.backend = options.backend;
+    this.required = options.required;
+    this.cachedModels = options.cachedModels ?? 4;
+  }
+
+  /** The TF.js backend this thread trains on, selected once; an explicit one that is missing fails. */
+  async initBackend(): Promise<string> {
+    const got = await initBackend(() => undefined, this.backend);
+    if (this.required && got !== this.required) {
+      throw new Error(`TF_BACKEND=${this.required} was asked for, but this thread could only load "${got}" (is the native TensorFlow.js package installed and loadable here?)`);
+    }
+    return got;
   }
 
   model(ref: ModelRef): TrainedModel {
@@ -168,7 +179,13 @@ export class TaskRunner {
     await this.initBackend();
     const model = await trainClassifier(input.texts, input.labels, input.numClasses, input.options);
     const testPredictions = input.testTexts.length ? argmaxRows(predictInSlices(model, input.testTexts), model.numClasses) : [];
-    const stopSetProbs = predictInSlices(model, input.stopSetTexts);
+    let stopSetProbs: Float32Array | null = null;
+    let stopSetError: string | undefined;
+    try {
+      stopSetProbs = predictInSlices(model, input.stopSetTexts);
+    } catch (error) {
+      stopSetError = error instanceof Error ? error.message : String(error);
+    }
     return {
       params: serializeModel(model),
       summary: {
@@ -183,6 +200,7 @@ export class TaskRunner {
       },
       testPredictions,
       stopSetProbs,
+      stopSetError,
     };
   }
 

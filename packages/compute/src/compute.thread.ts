@@ -4,7 +4,8 @@ import { TaskRunner, type ComputeTask } from './compute.tasks';
 
 // A compute thread of the pool (compute-pool.ts): runs one task at a time, off the event loop
 // of the process that serves requests and renews job locks.
-const runner = new TaskRunner(((workerData as { backend?: BackendPreference } | undefined)?.backend ?? 'auto') as BackendPreference);
+const data = (workerData ?? {}) as { backend?: BackendPreference; requiredBackend?: string };
+const runner = new TaskRunner({ backend: data.backend ?? 'auto', required: data.requiredBackend });
 
 export default function runComputeTask(task: ComputeTask): Promise<unknown> {
   return runner.run(task);

@@ -13,3 +13,13 @@ export function threadEntry(callerUrl: string, name: string): { filename: string
   }
   return { filename: new URL(`./${name}.js`, callerUrl).href, workerData: {} };
 }
+
+/**
+ * The same rule for a child process: `node --import tsx <name>.ts` from source, `node <name>.js`
+ * when compiled. Returns the arguments for `spawn(process.execPath, args)`.
+ */
+export function processEntryArgs(callerUrl: string, name: string): string[] {
+  const caller = new URL(callerUrl);
+  if (/\.ts$/.test(caller.pathname)) return ['--import', import.meta.resolve('tsx'), new URL(`./${name}.ts`, caller).pathname];
+  return [new URL(`./${name}.js`, caller).pathname];
+}

@@ -67,4 +67,15 @@ describe('ranking entries', () => {
     expect(probabilitiesByLabel(margin, entry)).toEqual({ neg: 0.123457, pos: 0.876543 });
     expect(probabilitiesByLabel(coldStart, parseRankingEntry(coldStart, { priority: 1, score: null, probs: null, rationale: 'c' }))).toBeNull();
   });
+
+  it('refuses a score outside [0, 1], a derived entry not at its score, and says why probabilities fail', () => {
+    const bad = (entry: unknown) => rankingEntrySchema.safeParse(entry);
+    expect(bad({ priority: 1.5, score: 1.5, probs: [0.5, 0.5], rationale: null }).success).toBe(false);
+    expect(bad({ priority: 0.9, score: 0.4, probs: [0.5, 0.5], rationale: null }).success).toBe(false);
+    // A batch pick keeps its score and stores its rationale, above every score.
+    expect(bad({ priority: 3, score: 0.4, probs: [0.5, 0.5], rationale: 'pick 1 of 2' }).success).toBe(true);
+    const sum = bad({ priority: 0.4, score: 0.4, probs: [0.5, 0.6], rationale: null });
+    expect(sum.success).toBe(false);
+    expect(JSON.stringify(sum.error?.issues)).toMatch(/sum to 1\.1/);
+  });
 });

@@ -54,11 +54,17 @@ function probabilityIssue(values: ArrayLike<number>): string | null {
 }
 
 /** A probability vector: an array, or a Float32Array row as the writer holds it. */
-const probabilitiesSchema = z.custom<Float32Array | readonly number[]>(
-  // isView, not instanceof: rows scored on a compute thread may come from another realm (jest's vm).
-  (value) => (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) && probabilityIssue(value as ArrayLike<number>) === null,
-  { message: 'probabilities must be numbers in [0, 1] that sum to 1' },
-);
+const probabilitiesSchema = z
+  .custom<Float32Array | readonly number[]>(
+    // isView, not instanceof: rows scored on a compute thread may come from another realm (jest's vm).
+    (value) => Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView)),
+    { message: 'probabilities must be an array of numbers' },
+  )
+  .superRefine((value, ctx) => {
+    // The detailed reason (which probability, or what they sum to) reaches the log.
+    const issue = probabilityIssue(value as ArrayLike<number>);
+    if (issue) ctx.addIssue({ code: 'custom', message: issue });
+  });
 
 /** A stored rationale: one line an annotator is shown. */
 export const storedRationaleSchema = z.string().min(1);
@@ -67,7 +73,8 @@ export const storedRationaleSchema = z.string().min(1);
 export const rankingEntrySchema = z
   .object({
     priority: z.number(),
-    score: z.number().nullable(),
+    /** The strategy's informativeness score, higher = more informative, in [0, 1]. */
+    score: z.number().min(0).max(1).nullable(),
     probs: probabilitiesSchema.nullable(),
     /** Stored only where it cannot be derived (batch picks, the cold start); null means "derive it". */
     rationale: storedRationaleSchema.nullable(),
@@ -78,6 +85,12 @@ export const rankingEntrySchema = z
   .refine((e) => e.rationale !== null || e.probs !== null, {
     message: 'an entry without probabilities must store its rationale: there is nothing to derive it from',
     path: ['rationale'],
+  })
+  // An entry ranked by its score alone (rationale derived) sits at its score, below every batch
+  // pick (priority above 1), which is what puts the picks first.
+  .refine((e) => e.rationale !== null || e.priority === e.score, {
+    message: 'an entry whose rationale is derived is ranked by its score: priority = score',
+    path: ['priority'],
   });
 
 export type RankingEntry = z.output<typeof rankingEntrySchema>;

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { rewriteRuntimeFiles } from './build';
 
 const root = '/repo';
-const bundles = new Set(['alder', 'compute.thread', 'run.worker-entry']);
+const bundles = new Set(['alder', 'compute.thread', 'simulate.thread']);
 const rewrite = (source: string, file: string) => rewriteRuntimeFiles(source, join(root, file), root, bundles);
 
 describe('rewriteRuntimeFiles', () => {
@@ -15,8 +15,8 @@ describe('rewriteRuntimeFiles', () => {
   });
 
   it('points code at the sibling bundle and leaves source-only files alone', () => {
-    expect(rewrite(`new URL('./run.worker-entry.js', import.meta.url)`, 'packages/cli/src/simulate/in-process.runner.ts').contents).toBe(
-      `new URL("./run.worker-entry.js", import.meta.url)`,
+    expect(rewrite(`new URL('./simulate.thread.js', import.meta.url)`, 'packages/cli/src/simulate/in-process.runner.ts').contents).toBe(
+      `new URL("./simulate.thread.js", import.meta.url)`,
     );
     const bootstrap = `new URL('./thread-bootstrap.mjs', import.meta.url)`;
     expect(rewrite(bootstrap, 'packages/compute/src/thread-entry.ts')).toEqual({ contents: bootstrap, errors: [] });

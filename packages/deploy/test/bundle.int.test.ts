@@ -42,6 +42,17 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+it('keeps TensorFlow.js and the compute threads out of the API-only bundles', () => {
+  // labeling-api and ingest serve HTTP only: their images must never load TF.js (the CPU-heavy
+  // services bring @alder/compute through their own declarations, not through the host).
+  for (const bundle of ['labeling-api', 'ingest']) {
+    const code = readFileSync(join(dir, 'dist', `${bundle}.js`), 'utf8');
+    expect({ bundle, tensorflow: /@tensorflow\//.test(code), piscina: /from "piscina"/.test(code) }).toEqual({ bundle, tensorflow: false, piscina: false });
+  }
+  // ...while the trainer's does (so the check above looks at the right thing).
+  expect(readFileSync(join(dir, 'dist', 'trainer.js'), 'utf8')).toMatch(/@tensorflow\//);
+});
+
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, DATABASE_URL: databaseUrl, REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: 'info', ...extra };
 }

@@ -68,7 +68,8 @@ export async function startAlder(mode: 'services' | 'all-in-one', extraEnv: Reco
   };
   try {
     for (const base of new Set([api, ingest])) {
-      await waitFor(`${base}/readyz`, async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 60_000);
+      // A budget for a machine ten times slower than a quiet one, not a clock on this one.
+      await waitFor(`${base}/readyz`, async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 240_000);
     }
   } catch (error) {
     const message = `${(error as Error).message}\n${logs()}`;

@@ -24,7 +24,10 @@ export function startProcess(name: string, options: { logAs?: string | null } = 
     process.stderr.write(`${name}: ${(error as Error).message}\n`);
     process.exit(1);
   }
-  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name });
+  // A process of several services logs each line under the service that speaks (the host's
+  // children), so its root logger names none.
+  const logAs = options.logAs === undefined ? name : options.logAs;
+  const log = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: logAs ?? undefined });
   const shutdown = createShutdown(log, config.SHUTDOWN_TIMEOUT_MS);
   shutdownOnSignals(shutdown);
   return { config, log, shutdown };
@@ -35,6 +38,8 @@ export function startProcess(name: string, options: { logAs?: string | null } = 
  * then the shutdown path closes what was opened, exit 1.
  */
 export async function failStart(start: ProcessStart, name: string, error: unknown): Promise<void> {
+  // A signal arrived during the start: that is a stop, not a failure (the shutdown is running).
+  if (start.shutdown.started) return start.shutdown.run('signal during start');
   const message = error instanceof Error ? error.message : String(error);
   start.log.debug({ err: error }, 'start failed');
   process.stderr.write(`${name}: ${message}\n`);

@@ -32,11 +32,6 @@ export interface Host {
   compute: Compute | null;
 }
 
-/** Threads of the compute pool: COMPUTE_THREADS, else SAMPLING_THREADS (its older name), at least 1. */
-export function computeThreads(config: Pick<Config, 'COMPUTE_THREADS' | 'SAMPLING_THREADS'>): number {
-  return config.COMPUTE_THREADS ?? Math.max(1, config.SAMPLING_THREADS);
-}
-
 /**
  * Runs any set of declared services in this process, the same way whoever starts them (a
  * service's own `main`, `alder start`, the end-to-end tests, the benchmarks): one Postgres pool
@@ -60,6 +55,7 @@ export async function runServices(services: readonly ServiceDefinition[], option
   });
   shutdown.step('postgres pool', () => pool.end(), 'postgres pool');
   if (options.migrate) await migrate(pool, (message) => log.info(message));
+  stopIfShuttingDown(shutdown);
 
   const worker: Redis = createRedis(options.redisUrl, 'worker');
   const http = services.filter((s) => s.handlers);
@@ -73,16 +69,19 @@ export async function runServices(services: readonly ServiceDefinition[], option
     'redis',
   );
   await checkEvictionPolicy(worker, (message) => log.warn(message));
+  stopIfShuttingDown(shutdown);
 
-  // Imported only where a service needs it: the compute package loads TensorFlow.js, which an
-  // API-only process (labeling-api, ingest) never should.
+  // The pool comes from the CPU-heavy services' own declaration: the compute package loads
+  // TensorFlow.js, which an API-only process (labeling-api, ingest) or image never should.
   let compute: Compute | null = null;
-  if (services.some((s) => s.cpuHeavy)) {
-    const { backendPreference, createComputePool } = await import('@alder/compute');
-    const created = createComputePool({ threads: computeThreads(config), backend: backendPreference(config.TF_BACKEND) });
+  const heavy = services.filter((s) => s.compute);
+  if (heavy.length) {
+    const threads = Math.max(...heavy.map((s) => s.compute!.threads(config)));
+    const created = heavy[0]!.compute!.createPool(config, threads);
     compute = created;
     shutdown.step('compute threads', () => created.close(), 'compute threads');
   }
+  stopIfShuttingDown(shutdown);
 
   let relay: OutboxRelay | null = null;
   if (services.some((s) => s.produces)) {
@@ -107,6 +106,7 @@ export async function runServices(services: readonly ServiceDefinition[], option
     const running: RunningService = await service.start!({ config, pool, connection: worker, prefix: config.QUEUE_PREFIX, compute: compute ?? unavailableCompute(service.name), log: serviceLog });
     shutdown.step(`${service.name} worker (finishing active jobs)`, () => running.close(), 'workers');
     serviceLog.info({ queue: service.consumes?.name, ...running.facts }, `${service.name} started`);
+    stopIfShuttingDown(shutdown);
   }
 
   let app: HttpApp | null = null;
@@ -127,6 +127,14 @@ export async function runServices(services: readonly ServiceDefinition[], option
     url = `http://${shownHost}:${port}`;
   }
   return { url, app, createdAdminKey, relay, compute };
+}
+
+/**
+ * A signal arrived while the host was starting: stop opening things (the shutdown path is
+ * closing what is open). The caller's failStart sees the shutdown under way and stays quiet.
+ */
+function stopIfShuttingDown(shutdown: Shutdown): void {
+  if (shutdown.started) throw new Error('stopping: a signal arrived during the start');
 }
 
 /** A service that is not CPU-heavy gets this in place of threads: using it is a declaration bug. */

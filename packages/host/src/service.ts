@@ -41,6 +41,13 @@ export interface ServiceDefinition {
   produces: boolean;
   /** Trains or scores: its work runs on the host's compute threads. */
   cpuHeavy: boolean;
+  /**
+   * For a CPU-heavy service: how many compute threads it can keep busy, and how to make the pool
+   * (its package brings @alder/compute, and with it TensorFlow.js, so the host itself never
+   * imports it and an API-only process or image never loads it). The host makes one pool per
+   * process, of the most threads any of its services asks for.
+   */
+  compute?: { threads: (config: Config) => number; createPool: (config: Config, threads: number) => Compute };
   /** Tables this service owns whose old rows the host's retention sweep deletes. */
   retention?: readonly RetentionTarget[];
   /** Starts the queue worker of a service that `consumes`. */
@@ -50,5 +57,6 @@ export interface ServiceDefinition {
 /** Declares a service (a typed identity: the host reads the fields). */
 export function defineService(definition: ServiceDefinition): ServiceDefinition {
   if (definition.consumes && !definition.start) throw new Error(`service ${definition.name} consumes ${definition.consumes.name} but has no start`);
+  if (definition.cpuHeavy !== Boolean(definition.compute)) throw new Error(`service ${definition.name}: a CPU-heavy service declares its compute pool, and only it does`);
   return definition;
 }

@@ -2,7 +2,8 @@ import { loadConfig } from '@alder/config';
 import { createLogger } from '@alder/logger';
 import { createShutdown, type Shutdown } from '@alder/runtime';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { computeThreads, defineService, runServices } from '../src/index';
+import { computePoolFor, computeThreads } from '@alder/compute';
+import { defineService, runServices } from '../src/index';
 
 // The one host: what it opens for a set of declared services, and that its one shutdown path
 // closes all of it in the fixed order, also after a start that failed half-way.
@@ -19,6 +20,28 @@ afterAll(async () => {
   await redis.cleanup();
   await db.drop();
 });
+
+/** Connections the host opened to this test's database (its pool and the relay's listener). */
+async function hostConnections(): Promise<number> {
+  const { rows } = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'alder-%' AND application_name <> 'alder-test'`,
+  );
+  return rows[0]!.n;
+}
+
+/**
+ * No connection of the host's is left. A backend disappears from pg_stat_activity a moment after
+ * its client hung up, so this waits for it (with a budget, not a clock on a quiet machine).
+ */
+async function expectNoHostConnections(): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let left = await hostConnections();
+  while (left > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    left = await hostConnections();
+  }
+  expect(left).toBe(0);
+}
 
 function testShutdown(): { shutdown: Shutdown; exits: number[] } {
   const exits: number[] = [];
@@ -39,6 +62,7 @@ it('serves the HTTP services on one port, runs the consumers, and closes everyth
     name: 'consumer',
     produces: false,
     cpuHeavy: true,
+    compute: { threads: computeThreads, createPool: computePoolFor },
     async start({ compute }) {
       order.push(`started with ${compute.threads} compute threads`);
       return { close: async () => void order.push('consumer closed') };
@@ -52,15 +76,16 @@ it('serves the HTTP services on one port, runs the consumers, and closes everyth
   expect(host.compute?.threads).toBe(computeThreads(cfg));
   expect(order).toEqual([`started with ${computeThreads(cfg)} compute threads`]);
   expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+  expect(await hostConnections()).toBeGreaterThan(0);
   const listed = await fetch(`${host.url}/v1/projects`, { headers: { authorization: 'Bearer alder_host_test_key_0123456789' } });
   expect(listed.status).toBe(200);
 
   await shutdown.run('test');
   expect(exits).toEqual([0]);
   expect(order).toEqual([`started with ${computeThreads(cfg)} compute threads`, 'consumer closed']);
-  // HTTP is closed, and the pool is ended.
+  // HTTP is closed, and every connection the host opened is gone.
   await expect(fetch(`${host.url}/readyz`)).rejects.toThrow();
-  await expect(db.pool.query('SELECT 1')).resolves.toBeTruthy(); // the test's own pool is untouched
+  await expectNoHostConnections();
 });
 
 it('closes what it opened when a service fails to start, and says why', async () => {
@@ -74,9 +99,33 @@ it('closes what it opened when a service fails to start, and says why', async ()
   });
   const { shutdown, exits } = testShutdown();
   await expect(runServices([broken], { config: config(), databaseUrl: db.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow('cannot start: no such queue');
+  expect(await hostConnections()).toBeGreaterThan(0); // the relay's listener, at least
   // The caller runs the shutdown path: the pool, Redis and the relay opened so far all close.
   await shutdown.run('start failed', 1);
   expect(exits).toEqual([1]);
+  await expectNoHostConnections();
+});
+
+it('stops opening things when a signal arrives during the start', async () => {
+  const { shutdown, exits } = testShutdown();
+  let closed = false;
+  const slow = defineService({
+    name: 'slow',
+    produces: true,
+    cpuHeavy: false,
+    async start() {
+      // Ctrl-C while this service starts.
+      void shutdown.run('SIGINT');
+      return { close: async () => void (closed = true) };
+    },
+  });
+  const other = defineService({ name: 'other', produces: false, cpuHeavy: false, handlers: () => ({}) });
+  await expect(runServices([slow, other], { config: config(), databaseUrl: db.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow(/signal arrived during the start/);
+  await shutdown.run('joined');
+  expect(exits).toEqual([0]);
+  // What was opened (the slow service, the pool, the relay) is closed; HTTP was never opened.
+  expect(closed).toBe(true);
+  await expectNoHostConnections();
 });
 
 it('refuses a service listed twice, and a consumer without start', () => {
@@ -90,4 +139,5 @@ it('takes the compute threads from COMPUTE_THREADS, else SAMPLING_THREADS, at le
   expect(computeThreads({ COMPUTE_THREADS: undefined, SAMPLING_THREADS: 2 })).toBe(2);
   expect(computeThreads({ COMPUTE_THREADS: undefined, SAMPLING_THREADS: 0 })).toBe(1);
   expect(() => defineService({ name: 'x', produces: false, cpuHeavy: false, consumes: { name: 'q', jobs: {}, defaultJobOptions: {} } })).toThrow(/has no start/);
+  expect(() => defineService({ name: 'x', produces: false, cpuHeavy: true })).toThrow(/declares its compute pool/);
 });

@@ -33,6 +33,19 @@ describe('createShutdown', () => {
     expect(exits).toEqual([1]);
   });
 
+  it('also closes what is opened while it runs', async () => {
+    const order: string[] = [];
+    const shutdown = createShutdown(log, 1_000, () => undefined);
+    shutdown.step('http', async () => {
+      order.push('http');
+      // A start still under way opens its pool while HTTP closes.
+      shutdown.step('late pool', () => void order.push('late pool'), 'postgres pool');
+    }, 'http');
+    shutdown.step('workers', () => void order.push('workers'), 'workers');
+    await shutdown.run('test');
+    expect(order).toEqual(['http', 'workers', 'late pool']);
+  });
+
   it('exits with the code a failed start asks for', async () => {
     const exits: number[] = [];
     const shutdown = createShutdown(log, 1_000, (code) => void exits.push(code));

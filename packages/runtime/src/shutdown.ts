@@ -24,6 +24,7 @@ export interface Shutdown {
  */
 export function createShutdown(log: Logger, deadlineMs: number, exit: (code: number) => void = process.exit): Shutdown {
   const steps: { name: string; run: () => Promise<unknown> | unknown; phase: number }[] = [];
+  // (Array.prototype.sort is stable: steps of one phase keep the order they were added in.)
   let running: Promise<void> | null = null;
   return {
     get started() {
@@ -43,8 +44,14 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
         }, deadlineMs);
         timer.unref();
         let failed = false;
-        const ordered = steps.map((step, order) => ({ ...step, order })).sort((a, b) => a.phase - b.phase || a.order - b.order);
-        for (const { name, run } of ordered) {
+        const done = new Set<(typeof steps)[number]>();
+        // Picked one at a time, so a step added while shutting down (a start still under way
+        // opened something) is closed too, in its phase's turn if that has not passed.
+        for (;;) {
+          const next = steps.filter((step) => !done.has(step)).sort((a, b) => a.phase - b.phase)[0];
+          if (!next) break;
+          done.add(next);
+          const { name, run } = next;
           try {
             await run();
             log.debug({ step: name }, 'closed');

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import { withTransaction } from '@alder/db';
 import { inlineCompute, type Compute } from '@alder/compute';
+import { COLD_START_STRATEGY } from '@alder/contracts';
 import { STRATEGY_NAMES, type StrategyName } from '@alder/learning';
 import { isJobProcessed, type JobContext, type PayloadOf, type samplingQueue } from '@alder/queues';
 import { rankColdStart, rankWithModel, seedOf } from './rankers';
@@ -16,8 +17,8 @@ import {
   type PublishOutcome,
 } from './ranking.repository';
 
-/** rankings.strategy of a ranking made without a model. */
-export const COLD_START_STRATEGY = 'cold_start';
+/** rankings.strategy of a ranking made without a model (declared with the ranking-entry contract). */
+export { COLD_START_STRATEGY };
 /** Used when the project names a strategy this service cannot run (yet). */
 export const FALLBACK_STRATEGY: StrategyName = 'margin';
 

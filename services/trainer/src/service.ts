@@ -1,3 +1,4 @@
+import { computePoolFor } from '@alder/compute';
 import { defineService } from '@alder/host';
 import { trainingQueue } from '@alder/queues';
 import { startTrainer } from './trainer.worker';
@@ -8,6 +9,9 @@ export const trainerService = defineService({
   consumes: trainingQueue,
   produces: true,
   cpuHeavy: true,
+  // One training at a time per job slot: more threads would only hold more copies of TF.js
+  // (and a native backend may not load in a second thread).
+  compute: { threads: (config) => config.TRAINER_CONCURRENCY, createPool: computePoolFor },
   async start({ config, pool, connection, prefix, log, compute }) {
     const trainer = await startTrainer({ config, pool, connection, prefix, log, compute });
     return { close: () => trainer.close(), facts: { backend: trainer.backend, concurrency: config.TRAINER_CONCURRENCY } };

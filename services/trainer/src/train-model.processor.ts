@@ -95,7 +95,13 @@ export async function processTrainModel(
     // Validated before it is written: the labeling API parses it with the same schema. A violation
     // is a bug and fails the training like any other error.
     const metrics = parseContract('models.metrics', modelMetricsSchema, metricsOf(trained.testPredictions, data.testLabels, training.labels));
-    const stopSet = stopSetItems === undefined ? undefined : stopSetItems.length ? stopSetPrediction(trained.stopSetProbs, training.labels.length) : null;
+    if (trained.stopSetError) log.error({ error: trained.stopSetError }, 'could not predict the stop set; the model commits without stopping evidence');
+    const stopSet =
+      stopSetItems === undefined || trained.stopSetProbs === null
+        ? undefined
+        : stopSetItems.length
+          ? stopSetPrediction(trained.stopSetProbs, training.labels.length)
+          : null;
     let stoppingMs = 0;
 
     let stopRecommended: boolean | null = null;
