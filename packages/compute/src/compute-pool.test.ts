@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { computeThreads } from './compute-config';
 import { createComputePool, inlineCompute, type Compute } from './compute-pool';
+import { TaskRunner } from './compute.tasks';
 
 interface Row { text: string; label: string }
 const rows: Row[] = readFileSync('../shared/datasets/trec/train.jsonl', 'utf8').trim().split('\n').slice(0, 300).map((line) => JSON.parse(line));
@@ -65,6 +66,31 @@ describe('compute pool', () => {
     await expect(threads.model(new Uint8Array([1, 2, 3])).score(['x'])).rejects.toThrow();
     await expect(threads.coldStart(['a b c', 'd e f', 'g h i'], 1)).resolves.toHaveLength(3);
   }, 240_000);
+
+  it('deserialises a job\'s model once, and selects on the embeddings scoring returned', async () => {
+    const trained = await inlineCompute().train({ texts: texts.slice(0, 120), labels: y.slice(0, 120), numClasses: labels.length, options: { seed: 1, epochs: 1 }, testTexts: [], stopSetTexts: [] });
+    const runner = new TaskRunner({ backend: 'auto' });
+    const ref = { key: 'job-1', params: trained.params };
+    const pages = [texts.slice(0, 50), texts.slice(50, 100)];
+    let width = 0;
+    for (const page of pages) {
+      const scored = (await runner.run({ kind: 'score', model: ref, texts: page, embeddings: true })) as { embeddings: Float32Array };
+      width = scored.embeddings.length / page.length;
+    }
+    // Embeddings the model would never produce: every candidate at the origin but five far
+    // apart. Core-set must pick exactly those, so it used the embeddings it was given.
+    const far = [7, 13, 21, 34, 42];
+    const given = new Float32Array(100 * width);
+    far.forEach((candidate, i) => (given[candidate * width + (i % width)] = 100 * (i + 1)));
+    const selected = (await runner.run({
+      kind: 'select',
+      model: ref,
+      input: { strategy: 'coreset', labels, candidateTexts: pages.flat(), candidateEmbeddings: given, drawKeys: new Float64Array(100), labeledTexts: [], labeledY: [], labeledCount: 0, batch: 6, seed: 1 },
+    })) as { picks: number[] };
+    expect(selected.picks).toEqual(expect.arrayContaining(far));
+    // One deserialisation for both pages and the selection.
+    expect(runner.counts.deserialised).toBe(1);
+  }, 120_000);
 
   it('refuses a pool of no threads', () => {
     expect(() => createComputePool({ threads: 0 })).toThrow(/whole number >= 1/);

@@ -124,6 +124,8 @@ function predictInSlices(model: TrainedModel, texts: string[]): Float32Array {
  */
 export class TaskRunner {
   private readonly models = new Map<string, TrainedModel>();
+  /** Work this runner did, so tests can hold it to "once". */
+  readonly counts = { deserialised: 0 };
 
   private readonly backend: BackendPreference;
   private readonly required: string | undefined;
@@ -152,6 +154,7 @@ export class TaskRunner {
     } else {
       // deserializeModel may keep views on its input: copy out of shared memory first.
       model = deserializeModel(new Uint8Array(ref.params));
+      this.counts.deserialised++;
       while (this.models.size >= this.cachedModels) this.models.delete(this.models.keys().next().value!);
     }
     this.models.set(ref.key, model);

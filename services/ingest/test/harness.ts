@@ -1,6 +1,7 @@
 import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import { startTestApp, type TestApp, type TestClient } from '@alder/http/testing';
+import { insertProject as createProjectRow } from '@alder/labeling-api';
 import { createIngestHandlers } from '../src/index';
 
 export interface Harness extends Omit<TestApp, 'client'> {
@@ -13,9 +14,9 @@ export async function startHarness(overrides: Partial<Config> = {}): Promise<Har
   return { ...rest, http: client };
 }
 
+/** A project, written by the labeling API's own repository (the owner of `projects`). */
 export async function insertProject(pool: Pool, labels: string[] = ['pos', 'neg'], retrainEvery = 20): Promise<string> {
-  const { rows } = await pool.query(`INSERT INTO projects (name, labels, retrain_every) VALUES ('t', $1, $2) RETURNING id`, [labels, retrainEvery]);
-  return rows[0].id;
+  return (await createProjectRow(pool, { name: 't', labels, retrain_every: retrainEvery })).id;
 }
 
 /** Row counts of everything a request could write. */

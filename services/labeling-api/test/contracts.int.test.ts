@@ -1,3 +1,4 @@
+import { insertItems } from '@alder/fixtures';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { modelMetricsSchema, rankingEntrySchema, stoppingEvidenceSchema, toStoredPrecision } from '@alder/contracts';
@@ -43,18 +44,9 @@ beforeAll(async () => {
   const pool = trec('train').slice(0, POOL);
   const test = trec('test').slice(0, TEST);
   pool.forEach((row, i) => gold.set(`p-${i}`, row.label));
-  // The rows ingest writes (ingest's own tests cover how it writes them).
-  await h.db.pool.query(
-    `INSERT INTO items (project_id, external_id, text, split, gold_label, content_hash)
-     SELECT $1, e, t, s, g, sha256(convert_to(t, 'UTF8')) FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u(e, t, s, g)`,
-    [
-      projectId,
-      [...pool.map((_, i) => `p-${i}`), ...test.map((_, i) => `t-${i}`)],
-      [...pool.map((r) => r.text), ...test.map((r) => r.text)],
-      [...pool.map(() => 'pool'), ...test.map(() => 'test')],
-      [...pool.map(() => null), ...test.map((r) => r.label)],
-    ],
-  );
+  // Written the way ingest writes them, through its own repository (via the shared fixtures).
+  await insertItems(h.db.pool, projectId, pool, 'pool', 'p');
+  await insertItems(h.db.pool, projectId, test, 'test', 't');
 }, 120_000);
 afterAll(async () => {
   await h?.close();
