@@ -10,8 +10,25 @@ export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta
  * Applies the pending numbered migrations, each in its own transaction. An advisory lock makes
  * concurrent starters (several replicas, the compose migrate step) wait instead of racing.
  */
+async function migrationFiles(): Promise<string[]> {
+  return (await readdir(migrationsDir)).filter((name) => /^\d{4}_.+\.sql$/.test(name)).sort();
+}
+
+/**
+ * The migrations this code has that the database has not applied, in order. A service run on its
+ * own checks this at start: against a database that is not migrated it would only fail query
+ * after query.
+ */
+export async function pendingMigrations(db: pg.Pool): Promise<string[]> {
+  const files = await migrationFiles();
+  const table = await db.query<{ present: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
+  if (!table.rows[0]?.present) return files;
+  const done = new Set((await db.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+  return files.filter((name) => !done.has(name));
+}
+
 export async function migrate(pool: pg.Pool, log?: (message: string) => void): Promise<string[]> {
-  const files = (await readdir(migrationsDir)).filter((name) => /^\d{4}_.+\.sql$/.test(name)).sort();
+  const files = await migrationFiles();
   const client = await pool.connect();
   const applied: string[] = [];
   try {

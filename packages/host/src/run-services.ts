@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Compute } from '@alder/compute';
 import type { Config } from '@alder/config';
-import { createPool, migrate } from '@alder/db';
+import { createPool, migrate, pendingMigrations } from '@alder/db';
 import { buildHttpApp, ensureBootstrapKey, type HandlerMap, type HttpApp } from '@alder/http';
 import type { Logger } from '@alder/logger';
 import { allQueues, checkEvictionPolicy, createRedis, outboxRetention, processedJobsRetention, startOutboxRelay, startRetention, type OutboxRelay } from '@alder/queues';
@@ -55,6 +55,14 @@ export async function runServices(services: readonly ServiceDefinition[], option
   });
   shutdown.step('postgres pool', () => pool.end(), 'postgres pool');
   if (options.migrate) await migrate(pool, (message) => log.info(message));
+  else {
+    // Separate services leave migrations to their own step (`alder migrate`, compose's migrate
+    // service): refuse to start on a database that step has not brought up to date.
+    const pending = await pendingMigrations(pool);
+    if (pending.length) {
+      throw new Error(`the database is missing ${pending.length} migration(s) (${pending[0]}${pending.length > 1 ? ` … ${pending.at(-1)}` : ''}): run \`pnpm migrate\` (alder migrate) first`);
+    }
+  }
   stopIfShuttingDown(shutdown);
 
   const worker: Redis = createRedis(options.redisUrl, 'worker');

@@ -128,6 +128,18 @@ it('stops opening things when a signal arrives during the start', async () => {
   await expectNoHostConnections();
 });
 
+it('refuses to start on a database that is not migrated, saying what to run', async () => {
+  const empty = await createTestDatabase({ migrated: false });
+  const { shutdown } = testShutdown();
+  try {
+    const one = defineService({ name: 'one', produces: false, cpuHeavy: false });
+    await expect(runServices([one], { config: config(), databaseUrl: empty.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow(/missing \d+ migration\(s\) \(0001_foundation\.sql … .*run `pnpm migrate`/);
+    await shutdown.run('start failed', 1);
+  } finally {
+    await empty.drop();
+  }
+});
+
 it('refuses a service listed twice, and a consumer without start', () => {
   const one = defineService({ name: 'one', produces: false, cpuHeavy: false });
   const { shutdown } = testShutdown();

@@ -49,16 +49,22 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database for one test file, cloned from a template migrated once per schema version. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database for one test file, cloned from a template migrated once per schema version
+ * (or, with `migrated: false`, an empty one, as a new deployment's database is before `migrate`).
+ */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = testServerUrl();
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  const template = await templateName();
   const name = `alder_test_${randomBytes(6).toString('hex')}`;
   try {
-    await ensureTemplate(admin, serverUrl, template);
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    if (options.migrated === false) await admin.query(`CREATE DATABASE ${name}`);
+    else {
+      const template = await templateName();
+      await ensureTemplate(admin, serverUrl, template);
+      await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+    }
   } finally {
     await admin.end();
   }

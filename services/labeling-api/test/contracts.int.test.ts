@@ -174,3 +174,23 @@ it('stores the rationale of batch picks only, above every score, and derives the
   const task = (await next()).json();
   expect(task.selection).toMatchObject({ model_version: 1, strategy: 'coreset', rationale: picks[0]!.rationale });
 }, 240_000);
+
+it('has Postgres refuse lease provenance that breaks its contract, as the one-statement lease writes it', async () => {
+  const { rows } = await h.db.pool.query<{ id: number }>('SELECT id FROM items WHERE project_id = $1 LIMIT 1', [projectId]);
+  const lease = (ranking: number | null, model: number | null, score: number | null, strategy: string) =>
+    h.db.pool.query(
+      `INSERT INTO task_leases (id, project_id, item_id, annotator, ranking_id, model_id, selection_score, selection_strategy, expires_at)
+       VALUES (gen_random_uuid(), $1, $2, 'check', $3, $4, $5, $6, now())`,
+      [projectId, rows[0]!.id, ranking, model, score, strategy],
+    );
+  const refused = /task_leases_provenance/;
+  await expect(lease(1, null, null, 'unranked')).rejects.toThrow(refused);
+  await expect(lease(1, 1, null, 'margin')).rejects.toThrow(refused);
+  await expect(lease(1, 1, 0.4, 'cold_start')).rejects.toThrow(refused);
+  await expect(lease(null, null, null, 'margin')).rejects.toThrow(refused);
+  // What leaseNextItem writes: each of the three shapes.
+  await expect(lease(null, null, null, 'unranked')).resolves.toBeTruthy();
+  await expect(lease(1, null, null, 'cold_start')).resolves.toBeTruthy();
+  await expect(lease(1, 1, 0.4, 'margin')).resolves.toBeTruthy();
+  await h.db.pool.query(`DELETE FROM task_leases WHERE annotator = 'check'`);
+});
