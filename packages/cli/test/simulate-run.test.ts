@@ -65,3 +65,22 @@ it('runs random and margin to the budget and writes results.json and the svg', a
   expect(stdout).toMatch(/^margin\s/m);
   expect(existsSync(join(out, 'learning-curve.svg'))).toBe(true);
 }, RUN_BUDGET_MS);
+
+it('gives the same results on a pool of threads (piscina) as on this thread', async () => {
+  const io = () => {
+    const out = { stdout: '', stderr: '' };
+    return { out, io: { stdout: { write: (s: string) => (out.stdout += s) }, stderr: { write: (s: string) => (out.stderr += s) } } };
+  };
+  const args = ['--train', join(dir, 'train.jsonl'), '--test', join(dir, 'test.jsonl'), '--strategies', 'random', '--budget', '50', '--batch', '25', '--repeats', '1'];
+  const runs: SimulationResults['runs'][] = [];
+  for (const jobs of ['1', '2']) {
+    const out = join(dir, `jobs-${jobs}`);
+    const { out: printed, io: sink } = io();
+    const code = await runSimulateCommand([...args, '--jobs', jobs, '--out', out], sink);
+    expect({ jobs, code, stderr: code ? printed.stderr : '' }).toEqual({ jobs, code: 0, stderr: '' });
+    runs.push((JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as SimulationResults).runs);
+  }
+  // Same seeds, same learning code: the threads change where it runs, not what it computes.
+  expect(runs[1]!.map((r) => r.curve)).toEqual(runs[0]!.map((r) => r.curve));
+  expect(runs[1]![0]!.curve.map((p) => p.labels)).toEqual([25, 50]);
+}, RUN_BUDGET_MS);

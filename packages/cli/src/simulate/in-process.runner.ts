@@ -1,9 +1,10 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import type { Dataset } from './dataset.loader';
 import type { RoundInfo } from './in-process.loop';
 import { createTaskRunner, type SimTask, type TaskResult, type TaskSettings } from './run.tasks';
-import { threadEntry } from '@alder/compute';
-import type { WorkerInit, WorkerMessage } from './simulate.thread';
+import { threadEntry } from '@alder/compute/entry';
+import type { ProgressMessage, SimulationTask, WorkerInit } from './simulate.thread';
 
 type Execute = (task: SimTask, onRound: (info: RoundInfo) => void) => Promise<TaskResult>;
 
@@ -18,58 +19,30 @@ function inlineExecutor(data: Dataset, settings: TaskSettings): Executor {
 }
 
 /**
- * One worker thread per job: training is synchronous CPU work in one thread (TF.js wasm runs
- * single-threaded under Node), so runs of different strategies and repeats go side by side.
+ * A pool of `jobs` threads (piscina): training is synchronous CPU work in one thread (TF.js wasm
+ * runs single-threaded under Node), so runs of different strategies and repeats go side by side.
+ * Each task reports its rounds on a port of its own.
  */
-async function workerExecutor(init: WorkerInit, jobs: number): Promise<Executor> {
-  const workers: Worker[] = [];
-  const close = async () => {
-    await Promise.all(workers.map((w) => w.terminate()));
-  };
-  const start = () =>
-    new Promise<Execute>((resolve, reject) => {
-      // Loaded as every thread of Alder is (threadEntry): `.ts` through tsx from source, `.js` when built.
-      const entry = threadEntry(import.meta.url, 'simulate.thread');
-      const worker = new Worker(new URL(entry.filename), { workerData: { ...entry.workerData, init } });
-      workers.push(worker);
-      let nextId = 0;
-      const pending = new Map<number, { resolve: (r: TaskResult) => void; reject: (e: Error) => void; onRound: (i: RoundInfo) => void }>();
-      const failAll = (error: Error) => {
-        reject(error);
-        for (const p of pending.values()) p.reject(error);
-        pending.clear();
-      };
-      worker.on('error', failAll);
-      worker.on('exit', (code) => {
-        if (pending.size) failAll(new Error(`simulation worker exited with code ${code}`));
-      });
-      worker.on('message', (message: WorkerMessage) => {
-        if (message.type === 'ready') {
-          resolve((task, onRound) =>
-            new Promise<TaskResult>((res, rej) => {
-              const id = nextId++;
-              pending.set(id, { resolve: res, reject: rej, onRound });
-              worker.postMessage({ id, task });
-            }),
-          );
-          return;
-        }
-        const p = pending.get(message.id);
-        if (!p) return;
-        if (message.type === 'round') p.onRound(message.info);
-        else {
-          pending.delete(message.id);
-          if (message.type === 'result') p.resolve(message.result);
-          else p.reject(new Error(message.message));
-        }
-      });
+function threadExecutor(init: WorkerInit, jobs: number): Executor {
+  // Loaded as every thread of Alder is (threadEntry): `.ts` through tsx from source, `.js` when built.
+  const entry = threadEntry(import.meta.url, 'simulate.thread');
+  const pool = new Piscina({ filename: entry.filename, workerData: { ...entry.workerData, init }, minThreads: jobs, maxThreads: jobs, idleTimeout: Number.POSITIVE_INFINITY });
+  const execute: Execute = async (task, onRound) => {
+    const { port1, port2 } = new MessageChannel();
+    // The last message on the port (null) says every round was delivered: rounds and the result
+    // travel on different ports, so the result may come first.
+    const allRounds = new Promise<void>((resolve) => {
+      port1.on('message', (message: ProgressMessage) => (message === null ? resolve() : onRound(message)));
     });
-  try {
-    return { slots: await Promise.all(Array.from({ length: jobs }, start)), close };
-  } catch (error) {
-    await close();
-    throw error;
-  }
+    try {
+      const result = (await pool.run({ task, progress: port2 } satisfies SimulationTask, { transferList: [port2] })) as TaskResult;
+      await allRounds;
+      return result;
+    } finally {
+      port1.close();
+    }
+  };
+  return { slots: Array.from({ length: jobs }, () => execute), close: () => pool.destroy() };
 }
 
 /**
@@ -82,7 +55,7 @@ export async function runTasks(
   hooks: { onRound: (info: RoundInfo) => void; onResult: (task: SimTask, result: TaskResult) => void },
 ): Promise<TaskResult[]> {
   const jobs = Math.max(1, Math.min(context.jobs, tasks.length));
-  const executor = jobs === 1 ? inlineExecutor(context.data, context.init.settings) : await workerExecutor(context.init, jobs);
+  const executor = jobs === 1 ? inlineExecutor(context.data, context.init.settings) : threadExecutor(context.init, jobs);
   const results: TaskResult[] = new Array(tasks.length);
   let next = 0;
   let failed = false;
