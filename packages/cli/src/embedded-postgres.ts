@@ -51,13 +51,19 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     await server.initialise();
   }
   await server.start();
-  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
-  await admin.connect();
   try {
-    const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'alder'`);
-    if (!exists.rowCount) await admin.query('CREATE DATABASE alder');
-  } finally {
-    await admin.end();
+    const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+    await admin.connect();
+    try {
+      const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = 'alder'`);
+      if (!exists.rowCount) await admin.query('CREATE DATABASE alder');
+    } finally {
+      await admin.end();
+    }
+  } catch (error) {
+    // A server that started but could not be set up must not outlive this call.
+    await server.stop().catch(() => undefined);
+    throw error;
   }
   log.info({ port }, 'embedded Postgres running');
   return { url: `postgres://postgres:${password}@127.0.0.1:${port}/alder`, stop: () => server.stop() };

@@ -61,7 +61,9 @@ async function start(request: EmbeddedRequest): Promise<void> {
       servers.push({ name: 'redis', server });
       redisUrl = server.url;
     }
-    send({ type: 'ready', databaseUrl, redisUrl });
+    // Asked to stop during the start: the servers are being stopped, so they are not ready.
+    if (stopping) send({ type: 'failed', message: 'stopped while starting' });
+    else send({ type: 'ready', databaseUrl, redisUrl });
   } catch (error) {
     send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
     // Not awaited: stopAll waits for this start to settle first.

@@ -92,6 +92,22 @@ describe('compute pool', () => {
     expect(runner.counts.deserialised).toBe(1);
   }, 120_000);
 
+  it('keeps the model when only its stop-set predictions fail, and says why', async () => {
+    const trained = await inlineCompute().train({
+      texts: texts.slice(0, 60),
+      labels: y.slice(0, 60),
+      numClasses: labels.length,
+      options: { seed: 1, epochs: 1 },
+      testTexts: texts.slice(60, 70),
+      // Not text: featurising it fails.
+      stopSetTexts: [undefined as unknown as string],
+    });
+    expect(trained.params.length).toBeGreaterThan(0);
+    expect(trained.testPredictions).toHaveLength(10);
+    expect(trained.stopSetProbs).toBeNull();
+    expect(trained.stopSetError).toEqual(expect.any(String));
+  }, 120_000);
+
   it('refuses a pool of no threads', () => {
     expect(() => createComputePool({ threads: 0 })).toThrow(/whole number >= 1/);
   });

@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+
 /**
  * Where a worker thread's code is, the one way Alder loads it: next to the running module as
  * `<name>.js` in a compiled build (all bundles sit in one folder), or as `<name>.ts` through a
@@ -20,6 +22,7 @@ export function threadEntry(callerUrl: string, name: string): { filename: string
  */
 export function processEntryArgs(callerUrl: string, name: string): string[] {
   const caller = new URL(callerUrl);
-  if (/\.ts$/.test(caller.pathname)) return ['--import', import.meta.resolve('tsx'), new URL(`./${name}.ts`, caller).pathname];
-  return [new URL(`./${name}.js`, caller).pathname];
+  // fileURLToPath, not .pathname: a checkout under "My Projects" is percent-encoded in a URL.
+  if (/\.ts$/.test(caller.pathname)) return ['--import', import.meta.resolve('tsx'), fileURLToPath(new URL(`./${name}.ts`, caller))];
+  return [fileURLToPath(new URL(`./${name}.js`, caller))];
 }

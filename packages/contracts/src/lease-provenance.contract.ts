@@ -22,7 +22,7 @@ export const selectionStrategySchema = z.enum(SELECTION_STRATEGIES as readonly [
  * The provenance columns of a task_leases row. Unranked: no ranking, model or score. Cold start:
  * a ranking without model or score. Any other strategy: a ranking, its model and a score. The
  * writer is one SQL statement, so Postgres checks the same rule as it writes (CHECK
- * task_leases_provenance, migration 0007); keep the two the same.
+ * task_leases_provenance, migrations 0007 and 0008); keep the two the same.
  */
 export const leaseProvenanceSchema = z
   .object({

@@ -7,5 +7,6 @@ ALTER TABLE task_leases ADD CONSTRAINT task_leases_provenance CHECK (
   AND (selection_strategy IN ('unranked', 'cold_start')) = (model_id IS NULL)
   AND (selection_strategy IN ('unranked', 'cold_start')) = (selection_score IS NULL)
 ) NOT VALID;
--- Checked for the rows already there without holding off new leases meanwhile.
-ALTER TABLE task_leases VALIDATE CONSTRAINT task_leases_provenance;
+-- New rows are checked from here on; the rows already there are checked by 0008, in a
+-- transaction of its own: ADD CONSTRAINT holds an ACCESS EXCLUSIVE lock until its transaction
+-- ends, VALIDATE only a SHARE UPDATE EXCLUSIVE one, which leases and submits do not wait for.

@@ -6,10 +6,6 @@ import { ADVISORY_LOCKS } from './advisory-locks';
 /** The folder of numbered SQL migrations shipped with this package. */
 export const migrationsDir = fileURLToPath(new URL('../migrations/', import.meta.url));
 
-/**
- * Applies the pending numbered migrations, each in its own transaction. An advisory lock makes
- * concurrent starters (several replicas, the compose migrate step) wait instead of racing.
- */
 async function migrationFiles(): Promise<string[]> {
   return (await readdir(migrationsDir)).filter((name) => /^\d{4}_.+\.sql$/.test(name)).sort();
 }
@@ -27,6 +23,10 @@ export async function pendingMigrations(db: pg.Pool): Promise<string[]> {
   return files.filter((name) => !done.has(name));
 }
 
+/**
+ * Applies the pending numbered migrations, each in its own transaction. An advisory lock makes
+ * concurrent starters (several replicas, the compose migrate step) wait instead of racing.
+ */
 export async function migrate(pool: pg.Pool, log?: (message: string) => void): Promise<string[]> {
   const files = await migrationFiles();
   const client = await pool.connect();

@@ -52,13 +52,20 @@ it('keeps renewing the job lock through a long training in the standalone traine
     // Sample the lock's remaining time while the job is active: each renewal resets it to LOCK_MS.
     await waitFor('the job to become active', async () => ((await job.getState()) === 'active' ? true : undefined), 120_000, 50);
     let lapsed = false;
+    let renewals = 0;
+    let last = Number.POSITIVE_INFINITY;
+    const activeSince = Date.now();
     for (;;) {
       const state = await job.getState();
       if (state !== 'active') break;
       const ttl = await connection.pttl(lockKey);
       if (ttl === -2 && (await job.getState()) === 'active') lapsed = true;
+      // Each renewal resets the lock's remaining time to LOCK_MS.
+      if (ttl > last) renewals++;
+      if (ttl >= 0) last = ttl;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const activeMs = Date.now() - activeSince;
 
     const finished = await queue.getJob(job.id!);
     expect({ lapsed, stalled, state: await finished!.getState(), failedReason: finished!.failedReason }).toEqual({
@@ -68,6 +75,9 @@ it('keeps renewing the job lock through a long training in the standalone traine
       failedReason: undefined,
     });
     expect(finished!.returnvalue).toMatchObject({ version: 1, trainCount: 5_000 });
+    // A job active for longer than a lock period lived on renewals (a fast machine may train
+    // faster than that; then there was nothing to renew).
+    if (activeMs > 1.5 * LOCK_MS) expect(renewals).toBeGreaterThanOrEqual(1);
     // The training did not run on the trainer's event loop: the worker logs how busy that
     // loop was during the job (a ratio, whatever the machine's speed; ~1 if training ran on it).
     const completed = await waitFor('the job-completed log line', async () => {

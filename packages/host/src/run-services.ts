@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Compute } from '@alder/compute';
 import type { Config } from '@alder/config';
-import { createPool, migrate, pendingMigrations } from '@alder/db';
+import { createPool, migrate, pendingMigrations, type Pool } from '@alder/db';
 import { buildHttpApp, ensureBootstrapKey, type HandlerMap, type HttpApp } from '@alder/http';
 import type { Logger } from '@alder/logger';
 import { allQueues, checkEvictionPolicy, createRedis, outboxRetention, processedJobsRetention, startOutboxRelay, startRetention, type OutboxRelay } from '@alder/queues';
@@ -17,6 +17,8 @@ export interface HostOptions {
   shutdown: Shutdown;
   /** Apply pending migrations first (the all-in-one; separate services run `alder migrate`). */
   migrate?: boolean;
+  /** How long a separate service waits for pending migrations before it gives up (default 2 min). */
+  migrationWaitMs?: number;
   /** Where HTTP listens; default config.HOST / config.PORT (tests pass port 0). */
   listen?: { host: string; port: number };
 }
@@ -58,7 +60,8 @@ export async function runServices(services: readonly ServiceDefinition[], option
   else {
     // Separate services leave migrations to their own step (`alder migrate`, compose's migrate
     // service): refuse to start on a database that step has not brought up to date.
-    const pending = await pendingMigrations(pool);
+    // A deploy starts the migrate step and the services together: wait for it a while.
+    const pending = await waitForMigrations(pool, options.migrationWaitMs ?? MIGRATION_WAIT_MS, log, shutdown);
     if (pending.length) {
       throw new Error(`the database is missing ${pending.length} migration(s) (${pending[0]}${pending.length > 1 ? ` … ${pending.at(-1)}` : ''}): run \`pnpm migrate\` (alder migrate) first`);
     }
@@ -88,6 +91,10 @@ export async function runServices(services: readonly ServiceDefinition[], option
     const created = heavy[0]!.compute!.createPool(config, threads);
     compute = created;
     shutdown.step('compute threads', () => created.close(), 'compute threads');
+    // The threads start now and select their TF.js backend: an explicit TF_BACKEND they cannot
+    // load fails the start here, for every CPU-heavy service.
+    const backend = await created.backend();
+    log.info({ threads, backend }, 'compute threads ready');
   }
   stopIfShuttingDown(shutdown);
 
@@ -109,6 +116,7 @@ export async function runServices(services: readonly ServiceDefinition[], option
   });
   shutdown.step('retention', () => retention.close(), 'retention');
 
+  stopIfShuttingDown(shutdown);
   for (const service of services.filter((s) => s.start)) {
     const serviceLog = logFor(service.name);
     const running: RunningService = await service.start!({ config, pool, connection: worker, prefix: config.QUEUE_PREFIX, compute: compute ?? unavailableCompute(service.name), log: serviceLog });
@@ -121,6 +129,7 @@ export async function runServices(services: readonly ServiceDefinition[], option
   let url: string | null = null;
   let createdAdminKey: string | null = null;
   if (http.length) {
+    stopIfShuttingDown(shutdown);
     const handlers: HandlerMap = Object.assign({}, ...http.map((s) => s.handlers!({ config, pool, log: logFor(s.name) })));
     const built = await buildHttpApp({ config, pool, redis: producer!, log, handlers });
     app = built;
@@ -135,6 +144,23 @@ export async function runServices(services: readonly ServiceDefinition[], option
     url = `http://${shownHost}:${port}`;
   }
   return { url, app, createdAdminKey, relay, compute };
+}
+
+/** How long a separate service waits for the migrate step (`alder migrate`) started beside it. */
+export const MIGRATION_WAIT_MS = 120_000;
+
+/** The migrations still pending after waiting up to `waitMs` for another process to apply them. */
+async function waitForMigrations(pool: Pool, waitMs: number, log: Logger, shutdown: Shutdown): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  let pending = await pendingMigrations(pool);
+  let told = false;
+  while (pending.length && Date.now() < deadline && !shutdown.started) {
+    if (!told) log.warn({ pending: pending.length, waitMs }, 'waiting for the migrate step to bring the database up to date');
+    told = true;
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    pending = await pendingMigrations(pool);
+  }
+  return pending;
 }
 
 /**

@@ -133,7 +133,7 @@ it('refuses to start on a database that is not migrated, saying what to run', as
   const { shutdown } = testShutdown();
   try {
     const one = defineService({ name: 'one', produces: false, cpuHeavy: false });
-    await expect(runServices([one], { config: config(), databaseUrl: empty.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow(/missing \d+ migration\(s\) \(0001_foundation\.sql … .*run `pnpm migrate`/);
+    await expect(runServices([one], { config: config(), databaseUrl: empty.url, redisUrl: redis.url, log, shutdown, migrationWaitMs: 0 })).rejects.toThrow(/missing \d+ migration\(s\) \(0001_foundation\.sql … .*run `pnpm migrate`/);
     await shutdown.run('start failed', 1);
   } finally {
     await empty.drop();

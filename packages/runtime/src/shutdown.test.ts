@@ -46,6 +46,15 @@ describe('createShutdown', () => {
     expect(order).toEqual(['http', 'workers', 'late pool']);
   });
 
+  it('closes at once what is opened after it finished', async () => {
+    const closed: string[] = [];
+    const shutdown = createShutdown(log, 1_000, () => undefined);
+    await shutdown.run('test');
+    shutdown.step('too late', () => void closed.push('too late'), 'workers');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closed).toEqual(['too late']);
+  });
+
   it('exits with the code a failed start asks for', async () => {
     const exits: number[] = [];
     const shutdown = createShutdown(log, 1_000, (code) => void exits.push(code));

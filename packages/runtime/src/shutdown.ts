@@ -26,6 +26,7 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
   const steps: { name: string; run: () => Promise<unknown> | unknown; phase: number }[] = [];
   // (Array.prototype.sort is stable: steps of one phase keep the order they were added in.)
   let running: Promise<void> | null = null;
+  let finished = false;
   return {
     get started() {
       return running !== null;
@@ -33,6 +34,13 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
     step(name, run, phase) {
       const index = SHUTDOWN_PHASES.indexOf(phase);
       if (index < 0) throw new RangeError(`unknown shutdown phase ${phase}`);
+      if (finished) {
+        // Opened after the shutdown finished (a start that went on): close it at once.
+        void Promise.resolve()
+          .then(run)
+          .catch((error: unknown) => log.error({ step: name, err: error }, 'close failed'));
+        return;
+      }
       steps.push({ name, run, phase: index });
     },
     run(reason, exitCode = 0) {
@@ -61,6 +69,7 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
           }
         }
         clearTimeout(timer);
+        finished = true;
         log.info('shutdown complete');
         exit(failed ? 1 : exitCode);
       })();
