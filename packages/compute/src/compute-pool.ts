@@ -65,8 +65,8 @@ export function createComputePool(options: { threads: number; backend?: BackendP
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`compute threads: need a whole number >= 1, got ${threads}`);
   const entry = threadEntry(import.meta.url, 'compute.thread');
   let pool: Piscina | undefined;
-  const run = (task: ComputeTask) => {
-    pool ??= new Piscina({
+  const start = (): Piscina => {
+    const started = new Piscina({
       filename: entry.filename,
       workerData: { ...entry.workerData, backend: options.backend ?? 'auto', requiredBackend: options.requiredBackend },
       minThreads: threads,
@@ -75,8 +75,13 @@ export function createComputePool(options: { threads: number; backend?: BackendP
       idleTimeout: Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: 1,
     });
-    return pool.run(task);
+    // A thread that fails outside a task (at start: a backend it cannot load) makes piscina emit
+    // 'error'; the tasks sent to the pool reject with it, so there is nothing more to do here,
+    // but an unheard 'error' event would crash the process.
+    started.on('error', () => undefined);
+    return started;
   };
+  const run = (task: ComputeTask) => (pool ??= start()).run(task);
   return computeOver(threads, threads + 1, run, true, async () => {
     const closing = pool;
     pool = undefined;

@@ -69,13 +69,22 @@ function expectCleanOutput(output: string): void {
   expect(output).not.toMatch(/ECONNREFUSED|ELIFECYCLE/);
 }
 
+/** Runs `steps` against a started Alder; whatever happens, its process group does not outlive them. */
+async function driving(run: Started, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } finally {
+    if (run.child.exitCode === null && run.child.signalCode === null) process.kill(-run.child.pid!, 'SIGKILL');
+  }
+}
+
 async function expectServersGone(run: Started): Promise<void> {
   await waitFor('the embedded servers to stop', async () => (!(await listening(run.pgPort)) && !(await listening(run.redisPort)) ? true : undefined), 60_000);
 }
 
 it('pnpm start, then Ctrl-C: services close first, then the embedded servers, and pnpm exits 0', async () => {
   const run = await start('pnpm');
-  try {
+  await driving(run, async () => {
     await waitForLine(run, 'Alder is running');
     // Local all-in-one: bound to loopback unless HOST says otherwise.
     expect(run.output()).toContain(`base URL:  http://127.0.0.1:${run.port}`);
@@ -83,9 +92,7 @@ it('pnpm start, then Ctrl-C: services close first, then the embedded servers, an
     expect(await listening(run.pgPort)).toBe(true);
     process.kill(-run.child.pid!, 'SIGINT');
     expect(await run.exited).toEqual({ code: 0, signal: null });
-  } finally {
-    if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
-  }
+  });
   const output = run.output();
   const afterSignal = output.slice(output.indexOf('"reason":"SIGINT"'));
   expect(afterSignal).toContain('shutdown complete');
@@ -95,13 +102,11 @@ it('pnpm start, then Ctrl-C: services close first, then the embedded servers, an
 
 it('Ctrl-C during the first start (initdb running) stops the half-started servers too, exit 0', async () => {
   const run = await start('node');
-  try {
+  await driving(run, async () => {
     await waitForLine(run, 'initialising embedded Postgres');
     process.kill(-run.child.pid!, 'SIGINT');
     expect(await run.exited).toEqual({ code: 0, signal: null });
-  } finally {
-    if (run.child.exitCode === null) process.kill(-run.child.pid!, 'SIGKILL');
-  }
+  });
   expect(run.output()).not.toContain('Alder is running');
   expectCleanOutput(run.output());
   await expectServersGone(run);
@@ -109,13 +114,11 @@ it('Ctrl-C during the first start (initdb running) stops the half-started server
 
 it('stops the embedded servers when Alder dies without asking', async () => {
   const run = await start('node');
-  try {
+  await driving(run, async () => {
     await waitForLine(run, 'Alder is running');
     run.child.kill('SIGKILL');
     expect(await run.exited).toEqual({ code: null, signal: 'SIGKILL' });
-  } finally {
-    if (run.child.exitCode === null && run.child.signalCode === null) process.kill(-run.child.pid!, 'SIGKILL');
-  }
+  });
   // The servers' process sees its IPC channel close and stops them.
   await expectServersGone(run);
 }, 300_000);

@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { seedProject } from '@alder/fixtures';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
+import { useTestServers } from '@alder/testkit';
 import { startService, waitFor, type ServiceProcess } from '../src/service-process';
 
 // The standalone trainer, as a container runs it (`services/trainer/src/main.ts`, its own
@@ -12,42 +12,34 @@ import { startService, waitFor, type ServiceProcess } from '../src/service-proce
 // did not run there.
 
 const LOCK_MS = 2_000;
-let db: TestDatabase;
-let redis: TestRedis;
-let trainer: ServiceProcess;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-});
+const servers = useTestServers();
+let trainer: ServiceProcess | undefined;
 
 afterAll(async () => {
   await trainer?.stop();
-  await redis.cleanup();
-  await db.drop();
 }, 60_000);
 
 it('keeps renewing the job lock through a long training in the standalone trainer', async () => {
   // Every trec train question labeled: a training of a few seconds of CPU on a quiet core.
-  const seeded = await seedProject(db.pool, { poolSize: 5_452, labeled: 5_000, testSize: 200 });
+  const seeded = await seedProject(servers.db.pool, { poolSize: 5_452, labeled: 5_000, testSize: 200 });
   trainer = startService('trainer', {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    QUEUE_PREFIX: redis.prefix,
+    DATABASE_URL: servers.db.url,
+    REDIS_URL: servers.redis.url,
+    QUEUE_PREFIX: servers.redis.prefix,
     LOG_LEVEL: 'info',
     TRAINER_LOCK_MS: String(LOCK_MS),
     COMPUTE_THREADS: '1',
   });
-  const connection = new Redis(redis.url, { maxRetriesPerRequest: null });
-  const queue = new Queue('training', { connection, prefix: redis.prefix });
+  const connection = new Redis(servers.redis.url, { maxRetriesPerRequest: null });
+  const queue = new Queue('training', { connection, prefix: servers.redis.prefix });
   const eventsConnection = connection.duplicate();
-  const events = new QueueEvents('training', { connection: eventsConnection, prefix: redis.prefix });
+  const events = new QueueEvents('training', { connection: eventsConnection, prefix: servers.redis.prefix });
   const stalled: string[] = [];
   events.on('stalled', ({ jobId }) => void stalled.push(jobId));
   try {
     await events.waitUntilReady();
     const job = await queue.add('train-model', { projectId: seeded.projectId, reason: 'manual' }, { jobId: 'lock-test', attempts: 1 });
-    const lockKey = `${redis.prefix}:training:${job.id}:lock`;
+    const lockKey = `${servers.redis.prefix}:training:${job.id}:lock`;
 
     // Sample the lock's remaining time while the job is active: each renewal resets it to LOCK_MS.
     await waitFor('the job to become active', async () => ((await job.getState()) === 'active' ? true : undefined), 120_000, 50);
@@ -81,7 +73,7 @@ it('keeps renewing the job lock through a long training in the standalone traine
     // The training did not run on the trainer's event loop: the worker logs how busy that
     // loop was during the job (a ratio, whatever the machine's speed; ~1 if training ran on it).
     const completed = await waitFor('the job-completed log line', async () => {
-      const line = trainer.output().split('\n').find((l) => l.includes('"msg":"job completed"') && l.includes('"jobId":"lock-test"'));
+      const line = trainer!.output().split('\n').find((l) => l.includes('"msg":"job completed"') && l.includes('"jobId":"lock-test"'));
       return line ? (JSON.parse(line) as { loopBusy: number; ms: number }) : undefined;
     }, 30_000);
     expect(completed.loopBusy).toBeLessThan(0.5);
@@ -91,5 +83,5 @@ it('keeps renewing the job lock through a long training in the standalone traine
     eventsConnection.disconnect();
     connection.disconnect();
   }
-  expect(await trainer.stop()).toBe(0);
+  expect(await trainer!.stop()).toBe(0);
 }, 600_000);

@@ -1,7 +1,7 @@
 import { loadConfig } from '@alder/config';
 import { createLogger } from '@alder/logger';
 import { createShutdown, type Shutdown } from '@alder/runtime';
-import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
+import { createTestDatabase, useTestServers } from '@alder/testkit';
 import { computePoolFor, computeThreads } from '@alder/compute';
 import { defineService, runServices } from '../src/index';
 
@@ -9,21 +9,11 @@ import { defineService, runServices } from '../src/index';
 // closes all of it in the fixed order, also after a start that failed half-way.
 
 const log = createLogger({ level: 'silent' });
-let db: TestDatabase;
-let redis: TestRedis;
-
-beforeAll(async () => {
-  db = await createTestDatabase();
-  redis = createTestRedis();
-});
-afterAll(async () => {
-  await redis.cleanup();
-  await db.drop();
-});
+const servers = useTestServers();
 
 /** Connections the host opened to this test's database (its pool and the relay's listener). */
 async function hostConnections(): Promise<number> {
-  const { rows } = await db.pool.query<{ n: number }>(
+  const { rows } = await servers.db.pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'alder-%' AND application_name <> 'alder-test'`,
   );
   return rows[0]!.n;
@@ -48,7 +38,7 @@ function testShutdown(): { shutdown: Shutdown; exits: number[] } {
   return { shutdown: createShutdown(log, 30_000, (code) => void exits.push(code)), exits };
 }
 
-const config = () => loadConfig({ ...process.env, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: 'silent', ALDER_ADMIN_KEY: 'alder_host_test_key_0123456789' });
+const config = () => loadConfig({ ...process.env, QUEUE_PREFIX: servers.redis.prefix, LOG_LEVEL: 'silent', ALDER_ADMIN_KEY: 'alder_host_test_key_0123456789' });
 
 it('serves the HTTP services on one port, runs the consumers, and closes everything in order', async () => {
   const order: string[] = [];
@@ -70,7 +60,7 @@ it('serves the HTTP services on one port, runs the consumers, and closes everyth
   });
   const { shutdown, exits } = testShutdown();
   const cfg = config();
-  const host = await runServices([echo, consumer], { config: cfg, databaseUrl: db.url, redisUrl: redis.url, log, shutdown, listen: { host: '127.0.0.1', port: 0 } });
+  const host = await runServices([echo, consumer], { config: cfg, databaseUrl: servers.db.url, redisUrl: servers.redis.url, log, shutdown, listen: { host: '127.0.0.1', port: 0 } });
   expect(host.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   expect(host.relay).not.toBeNull();
   expect(host.compute?.threads).toBe(computeThreads(cfg));
@@ -98,7 +88,7 @@ it('closes what it opened when a service fails to start, and says why', async ()
     },
   });
   const { shutdown, exits } = testShutdown();
-  await expect(runServices([broken], { config: config(), databaseUrl: db.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow('cannot start: no such queue');
+  await expect(runServices([broken], { config: config(), databaseUrl: servers.db.url, redisUrl: servers.redis.url, log, shutdown })).rejects.toThrow('cannot start: no such queue');
   expect(await hostConnections()).toBeGreaterThan(0); // the relay's listener, at least
   // The caller runs the shutdown path: the pool, Redis and the relay opened so far all close.
   await shutdown.run('start failed', 1);
@@ -120,7 +110,7 @@ it('stops opening things when a signal arrives during the start', async () => {
     },
   });
   const other = defineService({ name: 'other', produces: false, cpuHeavy: false, handlers: () => ({}) });
-  await expect(runServices([slow, other], { config: config(), databaseUrl: db.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow(/signal arrived during the start/);
+  await expect(runServices([slow, other], { config: config(), databaseUrl: servers.db.url, redisUrl: servers.redis.url, log, shutdown })).rejects.toThrow(/signal arrived during the start/);
   await shutdown.run('joined');
   expect(exits).toEqual([0]);
   // What was opened (the slow service, the pool, the relay) is closed; HTTP was never opened.
@@ -133,7 +123,7 @@ it('refuses to start on a database that is not migrated, saying what to run', as
   const { shutdown } = testShutdown();
   try {
     const one = defineService({ name: 'one', produces: false, cpuHeavy: false });
-    await expect(runServices([one], { config: config(), databaseUrl: empty.url, redisUrl: redis.url, log, shutdown, migrationWaitMs: 0 })).rejects.toThrow(/missing \d+ migration\(s\) \(0001_foundation\.sql … .*run `pnpm migrate`/);
+    await expect(runServices([one], { config: config(), databaseUrl: empty.url, redisUrl: servers.redis.url, log, shutdown, migrationWaitMs: 0 })).rejects.toThrow(/missing \d+ migration\(s\) \(0001_foundation\.sql … .*run `pnpm migrate`/);
     await shutdown.run('start failed', 1);
   } finally {
     await empty.drop();
@@ -143,7 +133,7 @@ it('refuses to start on a database that is not migrated, saying what to run', as
 it('refuses a service listed twice, and a consumer without start', () => {
   const one = defineService({ name: 'one', produces: false, cpuHeavy: false });
   const { shutdown } = testShutdown();
-  return expect(runServices([one, one], { config: config(), databaseUrl: db.url, redisUrl: redis.url, log, shutdown })).rejects.toThrow(/listed twice/);
+  return expect(runServices([one, one], { config: config(), databaseUrl: servers.db.url, redisUrl: servers.redis.url, log, shutdown })).rejects.toThrow(/listed twice/);
 });
 
 it('takes the compute threads from COMPUTE_THREADS, else SAMPLING_THREADS, at least one', () => {
