@@ -1,12 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import ignore from '@balena/dockerignore';
-import { createTestRedis, testServerUrl } from '@alder/testkit';
+import { createTestRedis, freePort, testServerUrl } from '@alder/testkit';
 import { buildBundles, repoRoot, stageRuntime, type BuildManifest } from '../src';
 
 // What the images run, run here: `pnpm build`, the runtime laid out as deploy/Dockerfile lays it
@@ -55,16 +54,6 @@ it('keeps TensorFlow.js and the compute threads out of the API-only bundles', ()
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH, DATABASE_URL: databaseUrl, REDIS_URL: redis.url, QUEUE_PREFIX: redis.prefix, LOG_LEVEL: 'info', ...extra };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** Starts `node dist/<bundle>.js` in the staged runtime and collects what it prints. */

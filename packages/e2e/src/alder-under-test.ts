@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { createTestDatabase, createTestRedis } from '@alder/testkit';
+import { createTestDatabase, createTestRedis, freePort } from '@alder/testkit';
 import { startAllInOne, startService, waitFor, type ServiceProcess } from './service-process';
 
 /** A running Alder for an end-to-end test: its own database, queue prefix, ports and admin key. */
@@ -14,18 +13,6 @@ export interface AlderUnderTest {
   logs(): string;
   /** SIGTERM to every process; returns their exit codes, then drops the database and keys. */
   stop(): Promise<(number | null)[]>;
-}
-
-/** A TCP port nothing listens on now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

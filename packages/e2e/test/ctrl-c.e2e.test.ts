@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../src/alder-under-test';
+import { freePort } from '@alder/testkit';
 import { waitFor } from '../src/service-process';
 
 // `pnpm start` on a fresh machine, stopped with Ctrl-C: a terminal sends SIGINT to its whole

@@ -66,7 +66,6 @@ export async function runServices(services: readonly ServiceDefinition[], option
       throw new Error(`the database is missing ${pending.length} migration(s) (${pending[0]}${pending.length > 1 ? ` … ${pending.at(-1)}` : ''}): run \`pnpm migrate\` (alder migrate) first`);
     }
   }
-  stopIfShuttingDown(shutdown);
 
   const worker: Redis = createRedis(options.redisUrl, 'worker');
   const http = services.filter((s) => s.handlers);
@@ -80,7 +79,6 @@ export async function runServices(services: readonly ServiceDefinition[], option
     'redis',
   );
   await checkEvictionPolicy(worker, (message) => log.warn(message));
-  stopIfShuttingDown(shutdown);
 
   // The pool comes from the CPU-heavy services' own declaration: the compute package loads
   // TensorFlow.js, which an API-only process (labeling-api, ingest) or image never should.
@@ -96,7 +94,6 @@ export async function runServices(services: readonly ServiceDefinition[], option
     const backend = await created.backend();
     log.info({ threads, backend }, 'compute threads ready');
   }
-  stopIfShuttingDown(shutdown);
 
   let relay: OutboxRelay | null = null;
   if (services.some((s) => s.produces)) {
@@ -116,20 +113,17 @@ export async function runServices(services: readonly ServiceDefinition[], option
   });
   shutdown.step('retention', () => retention.close(), 'retention');
 
-  stopIfShuttingDown(shutdown);
   for (const service of services.filter((s) => s.start)) {
     const serviceLog = logFor(service.name);
     const running: RunningService = await service.start!({ config, pool, connection: worker, prefix: config.QUEUE_PREFIX, compute: compute ?? unavailableCompute(service.name), log: serviceLog });
     shutdown.step(`${service.name} worker (finishing active jobs)`, () => running.close(), 'workers');
     serviceLog.info({ queue: service.consumes?.name, ...running.facts }, `${service.name} started`);
-    stopIfShuttingDown(shutdown);
   }
 
   let app: HttpApp | null = null;
   let url: string | null = null;
   let createdAdminKey: string | null = null;
   if (http.length) {
-    stopIfShuttingDown(shutdown);
     const handlers: HandlerMap = Object.assign({}, ...http.map((s) => s.handlers!({ config, pool, log: logFor(s.name) })));
     const built = await buildHttpApp({ config, pool, redis: producer!, log, handlers });
     app = built;
@@ -161,14 +155,6 @@ async function waitForMigrations(pool: Pool, waitMs: number, log: Logger, shutdo
     pending = await pendingMigrations(pool);
   }
   return pending;
-}
-
-/**
- * A signal arrived while the host was starting: stop opening things (the shutdown path is
- * closing what is open). The caller's failStart sees the shutdown under way and stays quiet.
- */
-function stopIfShuttingDown(shutdown: Shutdown): void {
-  if (shutdown.started) throw new Error('stopping: a signal arrived during the start');
 }
 
 /** A service that is not CPU-heavy gets this in place of threads: using it is a declaration bug. */

@@ -1,6 +1,6 @@
 import { loadConfig } from '@alder/config';
 import { createLogger } from '@alder/logger';
-import { createShutdown, type Shutdown } from '@alder/runtime';
+import { createShutdown, ShutdownUnderway, type Shutdown } from '@alder/runtime';
 import { createTestDatabase, useTestServers } from '@alder/testkit';
 import { computePoolFor, computeThreads } from '@alder/compute';
 import { defineService, runServices } from '../src/index';
@@ -110,7 +110,7 @@ it('stops opening things when a signal arrives during the start', async () => {
     },
   });
   const other = defineService({ name: 'other', produces: false, cpuHeavy: false, handlers: () => ({}) });
-  await expect(runServices([slow, other], { config: config(), databaseUrl: servers.db.url, redisUrl: servers.redis.url, log, shutdown })).rejects.toThrow(/signal arrived during the start/);
+  await expect(runServices([slow, other], { config: config(), databaseUrl: servers.db.url, redisUrl: servers.redis.url, log, shutdown })).rejects.toThrow(ShutdownUnderway);
   await shutdown.run('joined');
   expect(exits).toEqual([0]);
   // What was opened (the slow service, the pool, the relay) is closed; HTTP was never opened.

@@ -1,2 +1,2 @@
-export { createShutdown, shutdownOnSignals, SHUTDOWN_PHASES, type Shutdown, type ShutdownPhase } from './shutdown';
+export { createShutdown, shutdownOnSignals, SHUTDOWN_PHASES, ShutdownUnderway, type Shutdown, type ShutdownPhase } from './shutdown';
 export { requireServerUrls } from './require-urls';

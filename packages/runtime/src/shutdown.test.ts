@@ -1,5 +1,5 @@
 import { createLogger } from '@alder/logger';
-import { createShutdown } from './shutdown';
+import { createShutdown, ShutdownUnderway } from './shutdown';
 
 const log = createLogger({ level: 'silent' });
 
@@ -38,8 +38,8 @@ describe('createShutdown', () => {
     const shutdown = createShutdown(log, 1_000, () => undefined);
     shutdown.step('http', async () => {
       order.push('http');
-      // A start still under way opens its pool while HTTP closes.
-      shutdown.step('late pool', () => void order.push('late pool'), 'postgres pool');
+      // A start still under way opens its pool while HTTP closes: it is told to stop.
+      expect(() => shutdown.step('late pool', () => void order.push('late pool'), 'postgres pool')).toThrow(ShutdownUnderway);
     }, 'http');
     shutdown.step('workers', () => void order.push('workers'), 'workers');
     await shutdown.run('test');
@@ -50,7 +50,7 @@ describe('createShutdown', () => {
     const closed: string[] = [];
     const shutdown = createShutdown(log, 1_000, () => undefined);
     await shutdown.run('test');
-    shutdown.step('too late', () => void closed.push('too late'), 'workers');
+    expect(() => shutdown.step('too late', () => void closed.push('too late'), 'workers')).toThrow(ShutdownUnderway);
     await new Promise((resolve) => setImmediate(resolve));
     expect(closed).toEqual(['too late']);
   });

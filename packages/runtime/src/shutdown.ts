@@ -8,8 +8,20 @@ import type { Logger } from '@alder/logger';
 export const SHUTDOWN_PHASES = ['http', 'workers', 'outbox relay', 'retention', 'compute threads', 'redis', 'postgres pool', 'embedded servers'] as const;
 export type ShutdownPhase = (typeof SHUTDOWN_PHASES)[number];
 
+/** Thrown by `step` once the shutdown has begun: the resource is closed; open nothing more. */
+export class ShutdownUnderway extends Error {
+  constructor(step: string) {
+    super(`shutting down: ${step} was opened during the shutdown and is closed with the rest`);
+    this.name = 'ShutdownUnderway';
+  }
+}
+
 export interface Shutdown {
-  /** Adds a step to a phase; phases run in SHUTDOWN_PHASES order, steps of one phase in the order added. */
+  /**
+   * Adds a step to a phase; phases run in SHUTDOWN_PHASES order, steps of one phase in the order
+   * added. Once the shutdown has begun, the step is still run, and this throws ShutdownUnderway
+   * so whatever is starting stops opening things.
+   */
   step(name: string, run: () => Promise<unknown> | unknown, phase: ShutdownPhase): void;
   /** Runs every step once (later calls wait for the first), each logged, under one deadline. */
   run(reason: string, exitCode?: number): Promise<void>;
@@ -39,9 +51,10 @@ export function createShutdown(log: Logger, deadlineMs: number, exit: (code: num
         void Promise.resolve()
           .then(run)
           .catch((error: unknown) => log.error({ step: name, err: error }, 'close failed'));
-        return;
-      }
-      steps.push({ name, run, phase: index });
+      } else steps.push({ name, run, phase: index });
+      // Whatever opened it is still starting while the process stops (a signal during the
+      // start): it is closed with the rest, and its opener is told to open nothing more.
+      if (running) throw new ShutdownUnderway(name);
     },
     run(reason, exitCode = 0) {
       running ??= (async () => {
