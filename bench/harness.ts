@@ -1,6 +1,6 @@
 import { createLogger } from '@alder/logger';
 import { loadConfig } from '@alder/config';
-import { createApiKey } from '@alder/http';
+import { createUserWithKey } from '@alder/http';
 import { runServices } from '@alder/host';
 import { createShutdown } from '@alder/runtime';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
@@ -47,7 +47,7 @@ export interface Stack {
  */
 export async function startStack(): Promise<Stack> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', MAX_BODY_BYTES: String(64 * 1024 * 1024), HOST: '127.0.0.1' });
-  const log = createLogger({ level: 'silent' });
+  const log = createLogger({ level: process.env.BENCH_LOG_LEVEL ?? 'silent', format: 'json' } as Parameters<typeof createLogger>[0]);
   const db = await createTestDatabase();
   const testRedis = createTestRedis();
   // The bench process goes on after the stack closes: the shutdown must not exit it.
@@ -60,7 +60,7 @@ export async function startStack(): Promise<Stack> {
     shutdown,
     listen: { host: '127.0.0.1', port: 0 },
   });
-  const { key } = await createApiKey(db.pool, { name: 'bench' });
+  const { key } = await createUserWithKey(db.pool, { name: 'bench', role: 'admin' });
   return {
     db,
     base: host.url!,

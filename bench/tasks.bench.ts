@@ -1,6 +1,7 @@
 // Annotator hot path: next task (lease) + submit, over HTTP, with 16 concurrent annotators on a
 // ranked pool of 100k items, next to the raw ceiling: a bare one-statement SKIP LOCKED claim.
 import pg from 'pg';
+import { createMember } from '@alder/http';
 import { machine, median, quantile, startStack } from './harness';
 
 const POOL = 100_000;
@@ -10,7 +11,7 @@ const RUNS = 3;
 
 const stack = await startStack();
 const pool = stack.db.pool;
-const auth = { authorization: `Bearer ${stack.key}`, 'content-type': 'application/json' };
+const json = { 'content-type': 'application/json' };
 
 async function seedProject(run: number): Promise<string> {
   const { rows } = await pool.query(`INSERT INTO projects (name, labels) VALUES ($1, '{a,b}') RETURNING id`, [`tasks ${run}`]);
@@ -43,18 +44,21 @@ async function seedProject(run: number): Promise<string> {
 
 async function runOurs(projectId: string): Promise<{ rate: number; p99: number }> {
   const latencies: number[] = [];
+  // Each annotator is a user of their own, a member of the project, with their own key.
+  const keys = await Promise.all(Array.from({ length: CLIENTS }, (_, c) => createMember(pool, projectId, 'annotator', `a${c}`)));
   const deadline = performance.now() + SECONDS * 1000;
   let done = 0;
   await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
+    keys.map(async ({ key }) => {
+      const auth = { ...json, authorization: `Bearer ${key}` };
       while (performance.now() < deadline) {
         const t0 = performance.now();
-        const next = await fetch(`${stack.base}/v1/projects/${projectId}/tasks/next`, { method: 'POST', headers: auth, body: JSON.stringify({ annotator: `a${c}` }) });
+        const next = await fetch(`${stack.base}/v1/projects/${projectId}/tasks/next`, { method: 'POST', headers: auth, body: '{}' });
         const task = (await next.json()) as { task_id: string };
-        if (next.status !== 200) throw new Error(`next task answered ${next.status}`);
-        const sub = await fetch(`${stack.base}/v1/tasks/${task.task_id}/annotation`, { method: 'POST', headers: auth, body: JSON.stringify({ annotator: `a${c}`, label: 'a' }) });
-        await sub.text();
-        if (sub.status !== 201) throw new Error(`submit answered ${sub.status}`);
+        if (next.status !== 200) throw new Error(`next task answered ${next.status}: ${JSON.stringify(task)}`);
+        const sub = await fetch(`${stack.base}/v1/tasks/${task.task_id}/annotation`, { method: 'POST', headers: auth, body: JSON.stringify({ label: 'a' }) });
+        const answer = await sub.text();
+        if (sub.status !== 201) throw new Error(`submit answered ${sub.status}: ${answer}`);
         latencies.push(performance.now() - t0);
         done++;
       }

@@ -66,7 +66,13 @@ export interface paths {
         get: operations["getProject"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a project and its data
+         * @description Deletes the project with its items, annotations, models, rankings, reviews and
+         *     memberships in one transaction. Its audit trail stays, ending with a `project.deleted`
+         *     event (readable by admins through `GET /v1/projects/{project_id}/audit`).
+         */
+        delete: operations["deleteProject"];
         options?: never;
         head?: never;
         /**
@@ -94,9 +100,13 @@ export interface paths {
          * Lease the next item to annotate
          * @description Leases the highest-priority free unlabeled pool item of the project's current ranking
          *     (else the oldest free item the ranking does not cover, such as items ingested since it
-         *     was made) to `annotator` for the project's `lease_seconds`. An item is never leased to
-         *     two annotators at once; an expired lease frees the item. Each call leases a new item:
-         *     release a task you skip (`DELETE /v1/tasks/{task_id}`). 204 when no item is free. 503
+         *     was made) to the calling user for the project's `lease_seconds`. An item has at most
+         *     `overlap.annotators` holders (live leases plus annotations) when it is in the overlap
+         *     fraction, else one, and never the same user twice: the database enforces it under any
+         *     concurrency. A user never gets again an item they annotated or released; an expired
+         *     lease frees its slot. Each call leases a new item: release a task you skip
+         *     (`DELETE /v1/tasks/{task_id}`), extend one you are still on
+         *     (`POST /v1/tasks/{task_id}/heartbeat`). 204 when no item is free for the caller. 503
          *     `ranking-pending` (with `Retry-After`) while the project has free items but no ranking
          *     with entries yet (none, or only one made while the pool was empty): sampling makes the
          *     cold start seconds after the first items arrive, and the first tasks are its picks,
@@ -123,10 +133,14 @@ export interface paths {
         put?: never;
         /**
          * Submit the label for a leased task
-         * @description Records the annotation (with the model version, score and strategy the annotator was
-         *     shown), marks the item labeled and ends the lease, in one transaction. 403 when
-         *     `annotator` is not the lease holder; 409 when the lease expired, was released, or
-         *     already has its annotation; 422 when the label is not one of the project's labels.
+         * @description Records the calling user's annotation (with the model version, score and strategy they
+         *     were shown) and ends the lease, in one transaction; the item is labeled once it has all
+         *     the annotations it needs. A submission after the lease expired is kept and flagged
+         *     `late` when its slot was not taken over meanwhile (or another slot is free and the user
+         *     holds none); otherwise 409 `overlap-full`. 403 when the caller is not the lease holder;
+         *     409 when the task was released or already has its annotation; 422 when the label is not
+         *     one of the project's labels (exactly: no trimming, no Unicode folding) or the body has a
+         *     field the schema does not list (such as `annotator`: the annotator is the key's user).
          *     Nothing is written on any error.
          */
         post: operations["submitAnnotation"];
@@ -151,9 +165,10 @@ export interface paths {
         post?: never;
         /**
          * Release (skip) a task
-         * @description Ends the lease so the item is free again. Releasing a lease that already ended (released
-         *     or expired) is a no-op. 403 when `annotator` is given and is not the lease holder; 409
-         *     when the task already has its annotation.
+         * @description Ends the lease so the slot is free for someone else, recording why (`reason`: `skip`,
+         *     `unsure` or `irrelevant`); the caller never gets the item again. Releasing a lease that
+         *     already ended (released or expired) is a no-op. 403 when the caller is not the lease
+         *     holder; 409 when the task already has its annotation.
          */
         delete: operations["releaseTask"];
         options?: never;
@@ -309,6 +324,440 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tasks/{task_id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The lease id returned by `getNextTask`. */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend a lease
+         * @description Moves the lease's expiry to `lease_seconds` from now. A lease that expired but whose slot
+         *     nobody took over meanwhile is revived. 403 when the caller is not the lease holder; 409
+         *     `lease-released`, `already-annotated` or `lease-expired` (its slot was taken over).
+         */
+        post: operations["heartbeatTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/reviews/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lease the next item that most needs a second look
+         * @description Items land in the review queue when they are fully annotated and: their annotators
+         *     disagree (no label reaches `policy.min_agreement`), the model confidently disagrees with
+         *     the label (`policy.review_model_disagreement`), the model gives the label a low
+         *     probability (`policy.review_low_confidence`), a label came in late (`policy.review_late`),
+         *     or an annotator failed a gold item. The highest priority first: disagreement, then gold
+         *     failures, model disagreement, low confidence, late labels. Never an item the caller
+         *     annotated (nobody reviews their own label). The review is leased for the project's
+         *     `lease_seconds`; decide it with `POST /v1/reviews/{review_id}`. 204 when nothing waits.
+         */
+        post: operations["getNextReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/escalations/next": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lease the next escalated item (experts)
+         * @description As `reviews/next`, for items a reviewer escalated. Decide with the same `POST /v1/reviews/{review_id}` (not `escalate`).
+         */
+        post: operations["getNextEscalation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/{review_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide a review or an escalation
+         * @description `accept`: the proposed label stands (409 `no-proposed-label` when the annotators tied:
+         *     choose one with `correct`). `correct`: the item resolves to `label`. `reject`: the
+         *     annotations are set aside and the item goes back to the pool for other annotators.
+         *     `escalate`: to an expert (a review only). Accept and correct resolve the item (rule
+         *     `reviewer`, or `expert` for an escalation); on a gold item they confirm or change its
+         *     answer. 403 when the caller is not the review's holder; 409 `review-decided` or
+         *     `lease-expired`; 422 for a label outside the project's labels.
+         */
+        post: operations["decideReview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/items/{external_id}/gold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description The item's external id (URL-encoded). */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Make a pool item a gold item, with its known answer
+         * @description Gold items are mixed into annotators' queues at `gold_rate`, unannounced, and each
+         *     annotator's accuracy on them is reported (`GET .../annotators`). A gold item is never
+         *     ranked, trained on or resolved. 409 when the item already has annotations or is a
+         *     `test` item.
+         */
+        put: operations["setGoldAnswer"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Inter-annotator agreement
+         * @description Over the project's annotator annotations of items labeled by two or more people (rejected
+         *     ones left out): Cohen's kappa for each annotator pair, Fleiss' kappa and Krippendorff's
+         *     alpha (nominal), overall and per label, each with a percentile bootstrap 95% confidence
+         *     interval over items and the number of items it rests on. Below `minimum_items` (10)
+         *     items, or when only one label is used, a coefficient is
+         *     `{ status: insufficient-data }`, never NaN.
+         */
+        get: operations["getAgreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/annotators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** Per annotator, what they did and how well */
+        get: operations["listAnnotatorStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Resolved labels with their provenance, streamed
+         * @description One record per resolved item (its latest resolution): the item, the label, the rule that
+         *     resolved it, who annotated and reviewed it, when, and the model version each annotator
+         *     was shown. Streamed from a cursor with flat memory, as JSON lines (`format=jsonl`,
+         *     `application/x-ndjson`) or CSV (`format=csv`, `text/csv`, nested fields as JSON).
+         */
+        get: operations["exportLabels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/models/{version}/training-set": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                version: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * The exact labels a model version was trained on
+         * @description As recorded when the version was trained: each item with the label it was trained on and
+         *     where the label came from (its resolution, or an unresolved item's annotation by the
+         *     model's `label_rule`). Later corrections do not change it. Streamed as JSON lines.
+         */
+        get: operations["getTrainingSet"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List users, oldest first */
+        get: operations["listUsers"];
+        put?: never;
+        /**
+         * Create a user
+         * @description A user is an identity; give it keys (`POST /v1/api-keys`) and project roles (`PUT /v1/projects/{project_id}/members/{user_id}`). 409 when the email is taken.
+         */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /** Get a user (admins any user, members themselves) */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's name, email, instance role or active flag
+         * @description An inactive user's keys stop working at once (their leases run out; nothing they
+         *     recorded changes). 409 `last-admin` when the change would leave no active admin.
+         */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The project's members and their roles */
+        get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Add a user to the project, or change their role
+         * @description 404 when there is no such active user. 200 with the membership either way.
+         */
+        put: operations["putMember"];
+        post?: never;
+        /**
+         * Remove a user from the project
+         * @description Their live leases on the project's items end at once (recorded as expired, with a
+         *     `lease.expired` event of reason `member-removed` in the audit) so others can take the
+         *     items; their annotations stay.
+         *     Removing a non-member is a no-op (204).
+         */
+        delete: operations["deleteMember"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The project's audit trail, oldest first
+         * @description Every state change of the project (items ingested, leases, annotations, members,
+         *     settings, model versions) as an append-only event: who, when, what changed (before and
+         *     after) and the event's link in the project's hash chain, in the order they were written.
+         *     Page with `after` = `next_after` of the previous page. The trail outlives the project: once it is deleted, admins
+         *     can still read and verify it (everyone else gets 404).
+         */
+        get: operations["listAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Check the project's audit hash chain
+         * @description Events are written with the change they record and linked into the project's chain by a
+         *     sealer within a second or so (so writers never queue behind each other); verify links
+         *     what can be linked, then recomputes every link's hash from its event's stored content and
+         *     checks each link, in one pass in Postgres. `first_bad` is the first link that does not hold
+         *     (its event's id, its 1-based position in the chain, and why): an edited event (`hash`), a
+         *     deleted one (`missing_event`), links reordered or removed (`seq`, `prev_hash`), the last
+         *     links removed (`missing_tail`, at position `events + 1` with a null id), or an event in no
+         *     link that the sealer has passed (`unchained`: written behind the API's back).
+         */
+        get: operations["verifyAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/items/{external_id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description The item's external id (URL-encoded). */
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Everything that happened to an item, in order
+         * @description The ingest batch that created it, then its leases, annotations and reviews, from the audit trail.
+         */
+        get: operations["getItemHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The instance's audit trail (users and API keys), oldest first */
+        get: operations["listInstanceAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Check the instance's audit hash chain */
+        get: operations["verifyInstanceAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -365,6 +814,9 @@ export interface components {
              *     `Stopping`). Null or left out: no budget.
              */
             label_budget?: number | null;
+            overlap?: components["schemas"]["Overlap"];
+            label_descriptions?: components["schemas"]["LabelDescriptions"];
+            policy?: components["schemas"]["Policy"];
         };
         ProjectUpdate: {
             name?: string;
@@ -375,6 +827,9 @@ export interface components {
             lease_seconds?: number;
             /** @description A new label budget; null removes it. */
             label_budget?: number | null;
+            overlap?: components["schemas"]["Overlap"];
+            label_descriptions?: components["schemas"]["LabelDescriptions"];
+            policy?: components["schemas"]["Policy"];
         };
         Project: {
             /** Format: uuid */
@@ -387,12 +842,214 @@ export interface components {
             lease_seconds: number;
             /** @description The most labels the team means to spend; null for no budget. */
             label_budget: number | null;
+            overlap: components["schemas"]["Overlap"];
+            label_descriptions: components["schemas"]["LabelDescriptions"];
+            policy: components["schemas"]["Policy"];
             /** @description Annotations so far (imported ones included). */
             label_count: number;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @description Per label, markdown shown to annotators with every task (labels not in the project's set are refused). */
+        LabelDescriptions: {
+            [key: string]: string;
+        };
+        /** @description Rules the server enforces on submissions and on when an item resolves (only the fields sent change). */
+        Policy: {
+            /** @description `never` (default), `always`, or a list of labels whose submissions need a rationale. */
+            rationale_required?: ("never" | "always") | string[];
+            /** @description A label the model gives another label at least this probability for goes to review (default 0.9; null never). */
+            review_model_disagreement?: number | null;
+            /** @description A label the model gives less than this probability goes to review (default null, never). */
+            review_low_confidence?: number | null;
+            /** @description Labels submitted after their lease expired go to review (default true). */
+            review_late?: boolean;
+            /** @description The share of an item's annotators that must agree on its one most chosen label for it to resolve without review (default 0.5; a tie always goes to review). */
+            min_agreement?: number;
+            /** @description The share of tasks served from gold items (default 0). */
+            gold_rate?: number;
+        };
+        GoldAnswer: {
+            answer: string;
+        };
+        GoldItem: {
+            item_id: number;
+            external_id: string;
+            answer: string;
+        };
+        ReviewDecision: {
+            /** @enum {string} */
+            decision: "accept" | "correct" | "reject" | "escalate";
+            /** @description The resolved label; required with `correct`, refused otherwise. */
+            label?: string;
+            note?: string;
+        };
+        ReviewAnnotation: {
+            annotation_id: number;
+            user_id: string | null;
+            annotator: string;
+            label: string;
+            rationale: string | null;
+            late: boolean;
+            /** Format: date-time */
+            created_at: string;
+        };
+        Review: {
+            /** Format: uuid */
+            review_id: string;
+            /** Format: uuid */
+            project_id: string;
+            /** @enum {string} */
+            stage: "review" | "escalated";
+            item: {
+                id: number;
+                external_id: string;
+                text: string;
+                meta: {
+                    [key: string]: unknown;
+                };
+            };
+            annotations: components["schemas"]["ReviewAnnotation"][];
+            /** @description The annotations' most chosen label; null on a tie. */
+            proposed_label: string | null;
+            reasons: ("disagreement" | "gold_failure" | "model_disagrees" | "low_confidence" | "late")[];
+            /** @description For a gold failure, the item's known answer. */
+            gold_answer: string | null;
+            /** @description What the current model thinks of the item (null fields when no model scored it). */
+            model: {
+                version: number | null;
+                probabilities: components["schemas"]["Probabilities"];
+            };
+            /** Format: date-time */
+            expires_at: string;
+            guidelines: string;
+            label_descriptions: components["schemas"]["LabelDescriptions"];
+        };
+        ReviewOutcome: {
+            /** Format: uuid */
+            review_id: string;
+            item_id: number;
+            /** @enum {string} */
+            decision: "accept" | "correct" | "reject" | "escalate";
+            label: string | null;
+            resolution: components["schemas"]["Resolution"] | null;
+        };
+        Resolution: {
+            label: string;
+            /** @enum {string} */
+            rule: "agreement" | "majority" | "reviewer" | "expert" | "single_annotator";
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description `ok` with `value` and `ci95` (null when the bootstrap could not give one, see `ci95_reason`), or `insufficient-data` with `minimum_items` and `reason`. */
+        Coefficient: {
+            /** @enum {string} */
+            status: "ok" | "insufficient-data";
+            value?: number;
+            ci95?: number[] | null;
+            ci95_reason?: string;
+            items: number;
+            minimum_items?: number;
+            reason?: string;
+        };
+        AgreementReport: {
+            pairs: {
+                /** @description The two users' ids. */
+                annotators: string[];
+                cohen_kappa: components["schemas"]["Coefficient"];
+            }[];
+            fleiss_kappa: components["schemas"]["CoefficientSet"];
+            krippendorff_alpha: components["schemas"]["CoefficientSet"];
+            items_with_overlap: number;
+            minimum_items: number;
+        };
+        CoefficientSet: {
+            overall: components["schemas"]["Coefficient"];
+            per_label: {
+                [key: string]: components["schemas"]["Coefficient"];
+            };
+        };
+        AnnotatorStats: {
+            user_id: string;
+            name: string;
+            labels: number;
+            /** @description Median of the time_spent_ms they reported; null when they reported none. */
+            median_ms_per_label: number | null;
+            agreement_with_resolved: {
+                /** @description Their labeled items that are resolved now. */
+                items: number;
+                agreed: number;
+                share: number | null;
+            };
+            gold: {
+                answered: number;
+                correct: number;
+                accuracy: number | null;
+            };
+            skips: number;
+            late: number;
+        };
+        AnnotatorStatsList: {
+            data: components["schemas"]["AnnotatorStats"][];
+        };
+        /** @description `annotators` distinct people label each item in a `fraction` of the items (chosen by a stable hash of the external id); the other items are labeled once. Default `{ annotators: 1, fraction: 1 }`. A change applies to items not yet fully labeled, never below the holders an item already has. */
+        Overlap: {
+            annotators: number;
+            /** @default 1 */
+            fraction: number;
+        };
+        AuditEvent: {
+            id: number;
+            /** @description Position in the project's chain (1, 2, 3...); null for the second or so until the sealer links the event. */
+            seq: number | null;
+            /** @description '<noun>.<verb>': project.created, project.updated, member.added, member.changed, member.removed, items.ingested, lease.created, lease.extended, lease.released, lease.expired, annotation.created, training.requested, model.trained, model.failed, user.created, user.updated, key.created, key.revoked. */
+            kind: string;
+            /** @description Null for the system (the trainer). */
+            actor_user_id: string | null;
+            actor_key_id: string | null;
+            subject_type: string;
+            subject_id: string;
+            item_external_id: string | null;
+            /** @description The changed fields before the change (null for a creation). */
+            before: unknown;
+            /** @description The changed fields after it; for an annotation, also what the annotator was shown (model version, strategy, score, probabilities). */
+            after: unknown;
+            /** @description UTC with microseconds, exactly as hashed. */
+            created_at: string;
+            /** @description sha256(previous link's hash || this event's content with its seq), hex; null until linked. */
+            hash: string | null;
+        };
+        AuditPage: {
+            data: components["schemas"]["AuditEvent"][];
+            /** @description Pass as `after` for the next page; null when this page is the last. */
+            next_after: number | null;
+        };
+        AuditVerdict: {
+            ok: boolean;
+            /** @description The links of the chain checked. */
+            events: number;
+            /** @description Events written but not linked yet (a transaction that began before them was still running); they are linked within a second or so. */
+            pending: number;
+            first_bad: {
+                id: number | null;
+                position: number;
+                /** @enum {string} */
+                reason: "seq" | "prev_hash" | "missing_event" | "hash" | "head_hash" | "missing_tail" | "unchained";
+            } | null;
+        };
+        ItemHistory: {
+            item: {
+                id: number;
+                external_id: string;
+                split: string;
+                status: string;
+                /** Format: date-time */
+                created_at: string;
+            };
+            data: components["schemas"]["AuditEvent"][];
+            next_after: number | null;
         };
         ProjectList: {
             data: components["schemas"]["Project"][];
@@ -416,6 +1073,8 @@ export interface components {
              * @enum {string}
              */
             split: "pool" | "test";
+            /** @description Default false. A gold item (a `pool` item with a `label`): its label is the known answer, used to check annotators, not imported as an annotation. */
+            gold?: boolean;
         };
         IngestRequest: {
             items: components["schemas"]["IngestItem"][];
@@ -428,10 +1087,8 @@ export interface components {
             /** @description Labels on new pool items, stored as annotations with source `import`. */
             labels_imported: number;
         };
-        NextTaskRequest: {
-            /** @description Who will label the item; the lease is theirs. */
-            annotator: string;
-        };
+        /** @description Empty: the task is leased to the key's user. A field such as `annotator` is refused (422): nobody leases on another's behalf. */
+        NextTaskRequest: Record<string, never>;
         /** @description The model's probability for each label, or null when no model scored the item. */
         Probabilities: {
             [key: string]: number;
@@ -454,6 +1111,9 @@ export interface components {
             };
             /** Format: date-time */
             expires_at: string;
+            /** @description The project's guidelines (markdown). */
+            guidelines: string;
+            label_descriptions: components["schemas"]["LabelDescriptions"];
             /** @description Why this item was picked. */
             selection: {
                 /** @description The model version that scored the item; null for the cold start or an unranked item. */
@@ -465,8 +1125,8 @@ export interface components {
                 rationale: string;
             };
         };
+        /** @description The annotator is the key's user; a body naming anyone (`annotator`, `user_id`) is refused (422). */
         AnnotationCreate: {
-            annotator: string;
             label: string;
             /** @description The annotator's own note on the label. */
             rationale?: string;
@@ -483,7 +1143,15 @@ export interface components {
             label: string;
             rationale: string | null;
             time_spent_ms: number | null;
+            /** @description The annotator's name when they submitted. */
             annotator: string;
+            /**
+             * Format: uuid
+             * @description The user who submitted; null for imported labels.
+             */
+            user_id: string | null;
+            /** @description Submitted after the lease expired (kept, flagged). */
+            late: boolean;
             /** @enum {string} */
             source: "annotator" | "import";
             /** @description What the annotator was shown when the item was leased. */
@@ -665,22 +1333,29 @@ export interface components {
         };
         ApiKeyCreate: {
             name: string;
-            role?: components["schemas"]["ApiKeyRole"];
+            /**
+             * Format: uuid
+             * @description Whose key it is (default: the caller). Admins may create keys for any active user; a member only for themselves (another user's id answers 404, as a missing user).
+             */
+            user_id?: string;
+            /**
+             * Format: date-time
+             * @description When the key stops working; must be in the future. Null or left out: never.
+             */
+            expires_at?: string | null;
         };
-        /**
-         * @description `admin` may call every operation; `annotator` only those listing it in `x-alder-roles`. Default `admin`.
-         * @enum {string}
-         */
-        ApiKeyRole: "admin" | "annotator";
         ApiKey: {
             /** Format: uuid */
             id: string;
             name: string;
-            role: components["schemas"]["ApiKeyRole"];
+            /** Format: uuid */
+            user_id: string;
             /** @description The first characters of the key, to recognise it. */
             key_prefix: string;
             /** Format: date-time */
             created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
             /**
              * Format: date-time
              * @description Updated at most once a minute.
@@ -688,6 +1363,69 @@ export interface components {
             last_used_at: string | null;
             /** Format: date-time */
             revoked_at: string | null;
+        };
+        TaskLease: {
+            /** Format: uuid */
+            task_id: string;
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /**
+         * @description `admin` may do everything in every project; a `member` what their project roles allow.
+         * @enum {string}
+         */
+        InstanceRole: "admin" | "member";
+        /** @enum {string} */
+        ProjectRole: "manager" | "annotator" | "reviewer" | "expert" | "integrator" | "viewer";
+        UserCreate: {
+            name: string;
+            /** Format: email */
+            email?: string | null;
+            role?: components["schemas"]["InstanceRole"];
+        };
+        UserUpdate: {
+            name?: string;
+            /** Format: email */
+            email?: string | null;
+            role?: components["schemas"]["InstanceRole"];
+            active?: boolean;
+        };
+        User: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            email: string | null;
+            role: components["schemas"]["InstanceRole"];
+            active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        UserList: {
+            data: components["schemas"]["User"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        MemberUpdate: {
+            role: components["schemas"]["ProjectRole"];
+        };
+        Member: {
+            /** Format: uuid */
+            project_id: string;
+            /** Format: uuid */
+            user_id: string;
+            name: string;
+            email: string | null;
+            role: components["schemas"]["ProjectRole"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        MemberList: {
+            data: components["schemas"]["Member"][];
         };
         ApiKeyCreated: components["schemas"]["ApiKey"] & {
             /** @description The plain key. Shown only here. */
@@ -707,7 +1445,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No API key, an unknown key or a revoked key (`unauthorized`). */
+        /** @description No API key, an unknown, revoked or expired key, or the key of an inactive user (`unauthorized`). */
         Unauthorized: {
             headers: {
                 [name: string]: unknown;
@@ -716,7 +1454,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The key's role may not call this operation, or the task belongs to another annotator (`forbidden`). */
+        /** @description The caller's role may not call this operation, or the task belongs to another user (`forbidden`). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -784,6 +1522,12 @@ export interface components {
         ProjectId: string;
         /** @description The lease id returned by `getNextTask`. */
         TaskId: string;
+        /** @description The item's external id (URL-encoded). */
+        ExternalId: string;
+        UserId: string;
+        /** @description Only events after this `id` (the last `id` of the previous page, `next_after`). */
+        AuditAfter: number;
+        AuditLimit: number;
         Limit: number;
         Offset: number;
     };
@@ -909,6 +1653,30 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    deleteProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
     updateProject: {
         parameters: {
             query?: never;
@@ -953,7 +1721,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["NextTaskRequest"];
             };
@@ -1035,8 +1803,8 @@ export interface operations {
     releaseTask: {
         parameters: {
             query?: {
-                /** @description The lease holder; checked when given. */
-                annotator?: string;
+                /** @description Why the task is given back (recorded; default `skip`). */
+                reason?: "skip" | "unsure" | "irrelevant";
             };
             header?: never;
             path: {
@@ -1272,6 +2040,632 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    heartbeatTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The lease id returned by `getNextTask`. */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new expiry. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskLease"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getNextReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The review, with the item, its annotations and why it is here. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Nothing waits for review. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getNextEscalation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The escalation. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Review"];
+                };
+            };
+            /** @description Nothing is escalated. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    decideReview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                review_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewDecision"];
+            };
+        };
+        responses: {
+            /** @description The decided review. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewOutcome"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    setGoldAnswer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description The item's external id (URL-encoded). */
+                external_id: components["parameters"]["ExternalId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GoldAnswer"];
+            };
+        };
+        responses: {
+            /** @description The gold item. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldItem"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getAgreement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agreement report. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listAnnotatorStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per user who annotated in the project. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnotatorStatsList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    exportLabels: {
+        parameters: {
+            query?: {
+                format?: "jsonl" | "csv";
+                /** @description `resolved` (default): resolved items; `all`: every pool item, unresolved ones with a null label. */
+                status?: "resolved" | "all";
+                /** @description Only items resolved by this rule. */
+                resolved_by?: "agreement" | "majority" | "reviewer" | "expert" | "single_annotator";
+                /** @description Only items resolved at or after this time. */
+                since?: string;
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The records. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getTrainingSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The training set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                offset?: components["parameters"]["Offset"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreate"];
+            };
+        };
+        responses: {
+            /** @description The new user. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated user. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every member, oldest membership first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    putMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberUpdate"];
+            };
+        };
+        responses: {
+            /** @description The membership. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user is no longer a member. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events after this `id` (the last `id` of the previous page, `next_after`). */
+                after?: components["parameters"]["AuditAfter"];
+                limit?: components["parameters"]["AuditLimit"];
+                /** @description Only events of these kinds (comma-separated, e.g. `annotation.created,lease.released`). */
+                kind?: string;
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    verifyAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerdict"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getItemHistory: {
+        parameters: {
+            query?: {
+                /** @description Only events after this `id` (the last `id` of the previous page, `next_after`). */
+                after?: components["parameters"]["AuditAfter"];
+                limit?: components["parameters"]["AuditLimit"];
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description The item's external id (URL-encoded). */
+                external_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The item and one page of its events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemHistory"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listInstanceAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events after this `id` (the last `id` of the previous page, `next_after`). */
+                after?: components["parameters"]["AuditAfter"];
+                limit?: components["parameters"]["AuditLimit"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    verifyInstanceAudit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verdict. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerdict"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             default: components["responses"]["Error"];
         };
     };

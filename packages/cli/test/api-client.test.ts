@@ -26,25 +26,25 @@ describe('nextTask while the first ranking is pending', () => {
   it('asks again after each Retry-After until the task comes', async () => {
     const pending = () => problem(RANKING_PENDING, 503, { 'retry-after': '2' });
     const { client, slept, calls } = clientAnswering([pending, pending, () => Response.json(task)]);
-    expect(await client.nextTask('p', 'a')).toEqual(task);
+    expect(await client.nextTask('p')).toEqual(task);
     expect(calls()).toBe(3);
     expect(slept).toEqual([2000, 2000]);
   });
 
   it('gives up after RANKING_PENDING_TRIES answers, naming the problem', async () => {
     const { client, calls } = clientAnswering([() => problem(RANKING_PENDING, 503, { 'retry-after': '1' })]);
-    await expect(client.nextTask('p', 'a')).rejects.toThrow(/got 503 x: not yet/);
+    await expect(client.nextTask('p')).rejects.toThrow(/got 503 x: not yet/);
     expect(calls()).toBe(RANKING_PENDING_TRIES);
   });
 
   it('does not retry any other 503 (a backing service away), nor a 204', async () => {
     const away = clientAnswering([() => problem('https://alder.dev/problems/unavailable', 503, { 'retry-after': '5' })]);
-    const error = await away.client.nextTask('p', 'a').catch((e: unknown) => e);
+    const error = await away.client.nextTask('p').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 503, problemType: 'https://alder.dev/problems/unavailable', retryAfterSeconds: 5 });
     expect(away.calls()).toBe(1);
     const empty = clientAnswering([() => new Response(null, { status: 204 })]);
-    expect(await empty.client.nextTask('p', 'a')).toBeNull();
+    expect(await empty.client.nextTask('p')).toBeNull();
     expect(empty.slept).toEqual([]);
   });
 });

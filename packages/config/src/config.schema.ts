@@ -18,6 +18,12 @@ export const configSchema = z.object({
   ALDER_ADMIN_KEY: z.string().min(24).optional(),
   TF_BACKEND: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
   MAX_BODY_BYTES: positiveInt.default(10 * 1024 * 1024),
+  // Browser origins (scheme://host[:port]) allowed to call the API, comma-separated; empty: none.
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/, 'an origin is scheme://host[:port], without a path'))),
   MAX_ITEMS_PER_BATCH: positiveInt.default(10_000),
   OUTBOX_POLL_MS: positiveInt.default(500),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
@@ -38,6 +44,8 @@ export const configSchema = z.object({
   // row only after a crash between publishing and marking it, seconds later.
   RETENTION_HOURS: positiveInt.min(1).max(24 * 365 * 10).default(7 * 24),
   RETENTION_INTERVAL_MS: positiveInt.min(1_000).default(10 * 60_000),
+  // How often audit events are linked into their projects' hash chains (@alder/audit).
+  AUDIT_SEAL_INTERVAL_MS: positiveInt.min(50).max(600_000).default(1_000),
   EMBEDDED_PG_PORT: port.default(54329),
   EMBEDDED_REDIS_PORT: port.default(63799),
 });

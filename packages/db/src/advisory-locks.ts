@@ -13,4 +13,6 @@ export const ADVISORY_LOCKS = {
   revokeKey: 7_264_004,
   /** Held by the one process sweeping old outbox, processed_jobs and task_leases rows. */
   retention: 7_264_005,
+  /** Held by the one process linking audit events into their chains (@alder/audit, sealAuditEvents). */
+  auditSealer: 7_264_006,
 } as const;

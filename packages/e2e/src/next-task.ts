@@ -11,14 +11,13 @@ export async function nextTaskWhenRanked(
   base: string,
   key: string,
   projectId: string,
-  annotator: string,
   tries = 60,
 ): Promise<{ status: number; body: any }> {
   for (let attempt = 1; ; attempt++) {
     const response = await fetch(`${base}/v1/projects/${projectId}/tasks/next`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ annotator }),
+      body: '{}',
     });
     const text = await response.text();
     const body = text ? JSON.parse(text) : undefined;

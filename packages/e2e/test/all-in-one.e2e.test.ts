@@ -50,9 +50,9 @@ it('serves ingest and labeling on one port and trains in its worker threads', as
 
   for (let n = 0; n < 20; n++) {
     // The first call may come before sampling has published the cold start (503 ranking-pending).
-    const task = await nextTaskWhenRanked(base, alder.adminKey, id, 'a');
+    const task = await nextTaskWhenRanked(base, alder.adminKey, id);
     expect(task.status).toBe(200);
-    const done = await call('POST', `/v1/tasks/${task.body.task_id}/annotation`, { annotator: 'a', label: gold.get(task.body.item.external_id) });
+    const done = await call('POST', `/v1/tasks/${task.body.task_id}/annotation`, { label: gold.get(task.body.item.external_id) });
     expect(done.status).toBe(201);
   }
   const model = await waitFor('model version 1', async () => {

@@ -68,7 +68,7 @@ it('turns the active-learning loop through four services and beats the majority 
   let lastVersion = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     for (let n = 0; n < RETRAIN_EVERY; n++) {
-      const task = await call(api, 'POST', `/v1/projects/${projectId}/tasks/next`, { annotator: 'sim-1' });
+      const task = await call(api, 'POST', `/v1/projects/${projectId}/tasks/next`, {});
       expect(task.status).toBe(200);
       if (round === 1) {
         expect(task.body.selection.model_version).toBeNull();
@@ -81,7 +81,7 @@ it('turns the active-learning loop through four services and beats the majority 
         expect(task.body.selection.rationale).toEqual(expect.any(String));
       }
       const label = gold.get(task.body.item.external_id)!;
-      const submitted = await call(api, 'POST', `/v1/tasks/${task.body.task_id}/annotation`, { annotator: 'sim-1', label, time_spent_ms: 1200 });
+      const submitted = await call(api, 'POST', `/v1/tasks/${task.body.task_id}/annotation`, { label, time_spent_ms: 1200 });
       expect(submitted.status).toBe(201);
     }
     // A new model version appears and the pool is re-ranked with it before the next round.

@@ -1,3 +1,4 @@
+import { startAuditSealer } from '@alder/audit';
 import type { Redis } from 'ioredis';
 import type { Compute } from '@alder/compute';
 import type { Config } from '@alder/config';
@@ -112,6 +113,10 @@ export async function runServices(services: readonly ServiceDefinition[], option
     targets: [outboxRetention, processedJobsRetention, ...services.flatMap((s) => s.retention ?? [])],
   });
   shutdown.step('retention', () => retention.close(), 'retention');
+  // Every process links audit events into their chains too; one seals at a time.
+  const sealerLog = log.child({ module: 'audit' });
+  const sealer = startAuditSealer(pool, { intervalMs: config.AUDIT_SEAL_INTERVAL_MS, onError: (error) => sealerLog.warn({ err: error }, 'audit sealing failed; next round retries') });
+  shutdown.step('audit sealer', () => sealer.close(), 'retention');
 
   for (const service of services.filter((s) => s.start)) {
     const serviceLog = logFor(service.name);

@@ -5,11 +5,14 @@ import type { Redis } from 'ioredis';
 import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
-import { authHook } from './auth';
+import cors from '@fastify/cors';
+import { accessHook } from './auth';
+import { problems } from './problem';
+import { unstorableStrings } from './storable-strings';
 import { registerDocsRoutes } from './docs.routes';
 import { installProblemHandlers } from './error-handler';
 import type { HandlerMap } from './handler';
-import { filterSpec, loadSpec, operationAccess, operationIds } from './spec';
+import { filterSpec, loadSpec, operationAccess, operationIds, optionalBodies } from './spec';
 import { RequestLog } from './request-log';
 import { registerSystemRoutes } from './system.routes';
 
@@ -31,7 +34,15 @@ export interface HttpAppOptions {
 /** Bodies are JSON only: any other content type is a 415 before a handler sees it. */
 function acceptJsonOnly(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      if (error) return done(error, undefined);
+      const unstorable = unstorableStrings(value);
+      if (unstorable.length) return done(problems.validation('The body holds text that can not be stored as sent.', unstorable), undefined);
+      done(null, value);
+    });
+  });
   // Listed because the spec's error responses use it (the router warns about a type it cannot
   // parse); a request body of this type is still refused.
   app.addContentTypeParser('application/problem+json', (_request, _payload, done) => done(new UnsupportedMediaType(), undefined));
@@ -47,6 +58,23 @@ function asArray<T>(value: T | T[] | undefined): T[] {
 }
 
 const ajvPool = AjvCompiler();
+
+/**
+ * CORS for browser annotation UIs on other origins: exactly the origins in CORS_ORIGINS get the
+ * CORS headers (preflights answered, 204); any other origin gets none, so browsers refuse it.
+ * Keys travel in headers, not cookies: no credentials mode.
+ */
+async function registerCors(app: FastifyInstance, origins: readonly string[]): Promise<void> {
+  const allowed = new Set(origins);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'idempotency-key', 'x-request-id'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'location'],
+    maxAge: 600,
+    strictPreflight: true,
+  });
+}
 
 /**
  * Validators as fastify builds them, except that request bodies are never coerced: JSON has
@@ -76,6 +104,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const unknown = Object.keys(handlers).filter((id) => !known.has(id));
   if (unknown.length) throw new Error(`handlers for operations the spec does not have: ${unknown.join(', ')}`);
   const access = operationAccess(spec);
+  const bodyOptional = optionalBodies(spec);
 
   const app = Fastify({
     // pino's own types and fastify's copy of them differ only nominally.
@@ -90,7 +119,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     },
     schemaController: { compilersFactory: { buildValidator: bodyStrictValidators } },
   });
-  app.decorateRequest('apiKey', null);
+  app.decorateRequest('actor', null);
   installProblemHandlers(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -102,10 +131,20 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // request without a body: with JSON the only type parsed, a plain schema validates every request.
     const json = schema?.body?.content?.['application/json'];
     if (schema?.body?.content && json?.schema) schema.body = json.schema as typeof schema.body;
+    // A body the spec lets the client leave out is validated as the empty object it stands for.
+    if (schema?.operationId && bodyOptional.has(schema.operationId)) {
+      route.preValidation = [
+        async (request: { body: unknown }) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
+        ...asArray(route.preValidation),
+      ] as RouteOptions['preValidation'];
+    }
     const rule = schema?.operationId ? access.get(schema.operationId) : undefined;
-    if (rule?.authenticated) route.onRequest = [authHook(pool, rule), ...asArray(route.onRequest)];
+    if (rule?.authenticated) route.onRequest = [accessHook(pool, rule), ...asArray(route.onRequest)];
   });
 
+  await registerCors(app, config.CORS_ORIGINS);
   registerSystemRoutes(app, { pool, redis, spec });
   registerDocsRoutes(app);
   await app.register(openapiGlue, {

@@ -1,8 +1,9 @@
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Pool } from '@alder/db';
 import { authenticateApiKey } from './api-keys.repository';
+import type { Actor } from './handler';
 import { HttpProblem, problems } from './problem';
-import type { OperationAccess } from './spec';
+import type { OperationAccess, ProjectResolver } from './spec';
 
 /**
  * The key from `Authorization: Bearer <key>`, else from `X-API-Key` (an `Authorization` of
@@ -15,19 +16,62 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header.trim() ? header.trim() : undefined;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The path parameter each resolver finds the project by, and how a missing one is worded. */
+const RESOLVERS: Record<ProjectResolver, { param: string; missing: (id: string) => string }> = {
+  path: { param: 'project_id', missing: (id) => `No project ${id}.` },
+  task: { param: 'task_id', missing: (id) => `No task ${id}.` },
+  review: { param: 'review_id', missing: (id) => `No review ${id}.` },
+};
+
 /**
- * An onRequest hook: runs before the body is read, so a caller without a valid key learns
- * nothing about the operation's validation. Revocation takes effect at once (no cache).
+ * The access hook: the one place where every operation's `x-alder-access` is enforced. An
+ * onRequest hook, so it runs before the body is read and a caller without access learns nothing
+ * about the operation's validation. One round trip finds the key's user and, for a project
+ * operation, the project and the user's membership. A project (or task) the user is not a
+ * member of answers exactly as a missing one. Revocation, expiry and deactivation take effect at
+ * once (no cache).
  */
-export function authHook(pool: Pool, access: OperationAccess): onRequestAsyncHookHandler {
+export function accessHook(pool: Pool, access: OperationAccess): onRequestAsyncHookHandler {
+  const { rule } = access;
   return async (request) => {
     const key = presentedKey(request);
     if (!key) throw problems.unauthorized('Send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>".');
-    const identity = await authenticateApiKey(pool, key);
-    if (!identity) throw problems.unauthorized('The API key is unknown or revoked.');
-    if (!access.roles.includes(identity.role)) {
-      throw new HttpProblem(403, 'forbidden', `A key with role "${identity.role}" may not call this operation.`);
+    let scope: { resolver: ProjectResolver; id: string } | undefined;
+    if ('project' in rule) {
+      const id = (request.params as Record<string, string | undefined>)[RESOLVERS[rule.project].param];
+      // A malformed id is left to the schema validation (422), which follows this hook.
+      if (id !== undefined && UUID.test(id)) scope = { resolver: rule.project, id };
     }
-    request.apiKey = identity;
+    const identity = await authenticateApiKey(pool, key, scope);
+    if (!identity) throw problems.unauthorized('The API key is unknown, revoked or expired, or its user is inactive.');
+    const actor: Actor = {
+      keyId: identity.key_id,
+      userId: identity.user_id,
+      name: identity.name,
+      role: identity.role,
+      projectId: identity.project_id,
+      projectRole: identity.project_role,
+    };
+    if ('instance' in rule) {
+      if (rule.instance === 'admin' && actor.role !== 'admin') throw problems.forbidden('Only an admin may call this operation.');
+    } else if (scope) {
+      // Not a member is not found: nobody learns that a project they are not in exists.
+      const deletedButRetained = rule.retained === true && actor.role === 'admin' && scope.resolver === 'path';
+      if ((actor.projectId === null && !deletedButRetained) || (actor.role !== 'admin' && actor.projectRole === null)) {
+        throw problems.notFound(RESOLVERS[scope.resolver].missing(scope.id));
+      }
+      if (actor.role !== 'admin' && !rule.roles.includes(actor.projectRole!)) {
+        throw new HttpProblem(403, 'forbidden', `Your role in this project ("${actor.projectRole}") may not call this operation; it needs one of: ${rule.roles.join(', ')}.`);
+      }
+    }
+    request.actor = actor;
   };
+}
+
+/** The acting user of a request that passed the access hook (every authenticated operation). */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new Error('actorOf: the operation has no access hook (is it authenticated in the spec?)');
+  return request.actor;
 }

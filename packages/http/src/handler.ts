@@ -3,18 +3,25 @@ import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import type { OperationId, PathParams, QueryParams, RequestBody, SuccessBody } from '@alder/api-types';
+import type { InstanceRole, ProjectRole } from './spec';
 
-/** The API key a request authenticated with (`request.apiKey`). */
-export interface ApiKeyIdentity {
-  id: string;
+/**
+ * Who is acting: the user behind the request's API key, and, on an operation of a project, the
+ * project and the user's role in it (null for an admin who is not a member).
+ */
+export interface Actor {
+  keyId: string;
+  userId: string;
   name: string;
-  role: string;
+  role: InstanceRole;
+  projectId: string | null;
+  projectRole: ProjectRole | null;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** Set by the auth hook on every operation that requires a key; null elsewhere. */
-    apiKey: ApiKeyIdentity | null;
+    /** Set by the access hook on every operation that requires a key; null elsewhere. */
+    actor: Actor | null;
   }
 }
 

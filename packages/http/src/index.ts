@@ -1,14 +1,31 @@
 export { buildHttpApp, type HttpApp, type HttpAppOptions } from './app';
 export { hashApiKey, generateApiKey } from './api-keys';
 export {
+  anotherAdminCanSignIn,
   authenticateApiKey,
   createApiKey,
   ensureBootstrapKey,
   listApiKeys,
   revokeApiKey,
+  type KeyIdentity,
   type RevokeOutcome,
   type StoredApiKey,
 } from './api-keys.repository';
+export { insertUser, findUser, listUsers, updateUser, isEmailTaken, type StoredUser, type UserChanges } from './users.repository';
+export { listMembers, upsertMember, removeMember, MEMBER_PROJECTS_SQL, type StoredMember } from './members.repository';
+export { actorOf } from './auth';
+export { createUserWithKey, createMember } from './people';
 export { HttpProblem, problems, PROBLEM_BASE, type ProblemDocument, type ProblemFieldError, type ProblemKind } from './problem';
-export type { ApiKeyIdentity, HandlerDeps, HandlerMap, OperationHandler, OperationRequest } from './handler';
-export { loadSpec, filterSpec, operationAccess, type OpenApiDocument, type OperationAccess } from './spec';
+export type { Actor, HandlerDeps, HandlerMap, OperationHandler, OperationRequest } from './handler';
+export {
+  loadSpec,
+  filterSpec,
+  operationAccess,
+  INSTANCE_ROLES,
+  PROJECT_ROLES,
+  type AccessRule,
+  type InstanceRole,
+  type OpenApiDocument,
+  type OperationAccess,
+  type ProjectRole,
+} from './spec';

@@ -12,6 +12,9 @@ export const problemTitles = {
   'already-annotated': 'Task already annotated',
   'labels-locked': 'Labels can not change',
   'last-admin-key': 'Last admin key',
+  'last-admin': 'Last admin',
+  'email-taken': 'Email taken',
+  'overlap-full': 'Item needs no more annotations',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   validation: 'Validation failed',
@@ -62,7 +65,10 @@ export class HttpProblem extends Error {
 export const problems = {
   notFound: (detail: string) => new HttpProblem(404, 'not-found', detail),
   forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
-  conflict: (kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key'>, detail: string) =>
+  conflict: (
+    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full'>,
+    detail: string,
+  ) =>
     new HttpProblem(409, kind, detail),
   validation: (detail: string, errors: ProblemFieldError[] = []) => new HttpProblem(422, 'validation', detail, errors),
   unauthorized: (detail: string) => new HttpProblem(401, 'unauthorized', detail, undefined, { 'www-authenticate': 'Bearer realm="alder"' }),

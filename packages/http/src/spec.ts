@@ -4,17 +4,32 @@ import { specPath } from '@alder/api-types';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-type Operation = { operationId?: string; security?: unknown[]; 'x-alder-roles'?: string[] };
+type Operation = { operationId?: string; security?: unknown[]; requestBody?: { required?: boolean }; 'x-alder-access'?: AccessRule };
 export type OpenApiDocument = {
   paths?: Record<string, Record<string, unknown>>;
   security?: unknown[];
   [key: string]: unknown;
 };
 
-/** Who may call an operation: whether it needs an API key, and which key roles. */
+/** Instance roles: an admin may do everything; a member what their project roles allow. */
+export const INSTANCE_ROLES = ['admin', 'member'] as const;
+export type InstanceRole = (typeof INSTANCE_ROLES)[number];
+export const PROJECT_ROLES = ['manager', 'annotator', 'reviewer', 'expert', 'integrator', 'viewer'] as const;
+export type ProjectRole = (typeof PROJECT_ROLES)[number];
+/** How an operation's project is found: the path's project_id, or the project of the path's task or review. */
+export const PROJECT_RESOLVERS = ['path', 'task', 'review'] as const;
+export type ProjectResolver = (typeof PROJECT_RESOLVERS)[number];
+
+/** An operation's `x-alder-access`, as written in the spec. */
+export type AccessRule =
+  | { instance: InstanceRole }
+  /** `retained`: the resource outlives its project (the audit trail): admins may still read it once the project is deleted. */
+  | { project: ProjectResolver; roles: ProjectRole[]; retained?: boolean };
+
+/** Who may call an operation: whether it needs an API key, and the rule the key's user must meet. */
 export interface OperationAccess {
   authenticated: boolean;
-  roles: string[];
+  rule: AccessRule;
 }
 
 const cache = new Map<string, OpenApiDocument>();
@@ -50,7 +65,24 @@ export function filterSpec(spec: OpenApiDocument, keep: ReadonlySet<string>): Op
   return copy;
 }
 
-/** operationId -> access rule: `security` (else the global one) and `x-alder-roles` (default admin only). */
+function checkedRule(operationId: string, rule: AccessRule | undefined): AccessRule {
+  // No rule: admins only, the safe default for an operation someone forgot to annotate.
+  if (rule === undefined) return { instance: 'admin' };
+  if ('instance' in rule && (INSTANCE_ROLES as readonly string[]).includes(rule.instance)) return rule;
+  if (
+    'project' in rule &&
+    (PROJECT_RESOLVERS as readonly string[]).includes(rule.project) &&
+    Array.isArray(rule.roles) &&
+    rule.roles.length > 0 &&
+    rule.roles.every((role) => (PROJECT_ROLES as readonly string[]).includes(role)) &&
+    (rule.retained === undefined || typeof rule.retained === 'boolean')
+  ) {
+    return rule;
+  }
+  throw new Error(`operation ${operationId}: x-alder-access ${JSON.stringify(rule)} is not { instance: admin|member } or { project: path|task|review, roles: [project roles] }`);
+}
+
+/** operationId -> access: `security` (else the global one) and `x-alder-access` (default admins only). */
 export function operationAccess(spec: OpenApiDocument): Map<string, OperationAccess> {
   const access = new Map<string, OperationAccess>();
   for (const [, , op] of operationsOf(spec)) {
@@ -58,7 +90,7 @@ export function operationAccess(spec: OpenApiDocument): Map<string, OperationAcc
     const security = op.security ?? spec.security ?? [];
     // `security: []`, or an empty requirement `{}` among the alternatives, makes a key optional.
     const authenticated = security.length > 0 && !security.some((req) => Object.keys(req as object).length === 0);
-    access.set(op.operationId, { authenticated, roles: op['x-alder-roles'] ?? ['admin'] });
+    access.set(op.operationId, { authenticated, rule: checkedRule(op.operationId, op['x-alder-access']) });
   }
   return access;
 }
@@ -66,4 +98,11 @@ export function operationAccess(spec: OpenApiDocument): Map<string, OperationAcc
 /** Every operationId in the spec. */
 export function operationIds(spec: OpenApiDocument): string[] {
   return [...operationsOf(spec)].flatMap(([, , op]) => (op.operationId ? [op.operationId] : []));
+}
+
+/** Operations whose request body may be left out (`requestBody.required` is not true). */
+export function optionalBodies(spec: OpenApiDocument): Set<string> {
+  const ids = new Set<string>();
+  for (const [, , op] of operationsOf(spec)) if (op.operationId && op.requestBody && op.requestBody.required !== true) ids.add(op.operationId);
+  return ids;
 }

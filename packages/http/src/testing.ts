@@ -4,7 +4,7 @@ import { createLogger } from '@alder/logger';
 import { createRedis } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
 import { buildHttpApp, type HttpApp } from './app';
-import { createApiKey } from './api-keys.repository';
+import { createUserWithKey } from './people';
 import type { HandlerDeps, HandlerMap } from './handler';
 
 export interface TestRequest {
@@ -71,7 +71,7 @@ export async function startTestApp(createHandlers: (deps: HandlerDeps) => Handle
   const log = createLogger({ level: 'silent' });
   const app = await buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers: createHandlers({ config, pool: db.pool, log }) });
   const client = await testClient(app);
-  const { key } = await createApiKey(db.pool, { name: 'test admin', role: 'admin' });
+  const { key } = await createUserWithKey(db.pool, { name: 'test admin', role: 'admin' });
   return {
     db,
     app,
@@ -85,3 +85,4 @@ export async function startTestApp(createHandlers: (deps: HandlerDeps) => Handle
     },
   };
 }
+

@@ -4,7 +4,18 @@ import { loadConfig } from '@alder/config';
 import { createLogger } from '@alder/logger';
 import { withTransaction } from '@alder/db';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { buildHttpApp, createApiKey, ensureBootstrapKey, hashApiKey, HttpProblem, listApiKeys, revokeApiKey, type HandlerMap } from '../src/index';
+import {
+  buildHttpApp,
+  createApiKey,
+  createMember,
+  createUserWithKey,
+  ensureBootstrapKey,
+  hashApiKey,
+  HttpProblem,
+  listApiKeys,
+  revokeApiKey,
+  type HandlerMap,
+} from '../src/index';
 import { testClient, type TestClient } from '../src/testing';
 
 const log = createLogger({ level: 'silent' });
@@ -20,6 +31,9 @@ const project = {
   retrain_every: 20,
   lease_seconds: 600,
   label_budget: null,
+  overlap: { annotators: 1, fraction: 1 },
+  label_descriptions: {},
+  policy: { rationale_required: 'never' as const, review_model_disagreement: 0.9, review_low_confidence: null, review_late: true, min_agreement: 0.5, gold_rate: 0 },
   label_count: 0,
   created_at: new Date(0).toISOString(),
   updated_at: new Date(0).toISOString(),
@@ -38,6 +52,8 @@ const handlers: HandlerMap = {
   getProgress: async () => {
     throw new HttpProblem(409, 'conflict', 'a handler problem');
   },
+  // Managers only: what another project role is refused.
+  updateProject: async () => project,
 };
 
 let db: TestDatabase;
@@ -46,7 +62,12 @@ let producer: Redis;
 let app: FastifyInstance;
 let http: TestClient;
 let adminKey: string;
-let annotatorKey: string;
+let adminUserId: string;
+/** Members of PROJECT_ID with a read-only and the managing role. */
+let viewerKey: string;
+let managerKey: string;
+/** A user with a key who is in no project. */
+let outsiderKey: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -54,8 +75,12 @@ beforeAll(async () => {
   producer = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   app = await buildHttpApp({ config, pool: db.pool, redis: producer, log, handlers });
   http = await testClient(app);
-  adminKey = (await createApiKey(db.pool, { name: 'admin', role: 'admin' })).key;
-  annotatorKey = (await createApiKey(db.pool, { name: 'ui', role: 'annotator' })).key;
+  // The stand-in handlers answer for PROJECT_ID, but the access hook finds it in the database.
+  await db.pool.query(`INSERT INTO projects (id, name, labels) VALUES ($1, 'p', '{a,b}')`, [PROJECT_ID]);
+  ({ key: adminKey, userId: adminUserId } = await createUserWithKey(db.pool, { name: 'admin', role: 'admin' }));
+  viewerKey = (await createMember(db.pool, PROJECT_ID, 'viewer', 'ui')).key;
+  managerKey = (await createMember(db.pool, PROJECT_ID, 'manager', 'lead')).key;
+  outsiderKey = (await createUserWithKey(db.pool, { name: 'outsider' })).key;
 });
 afterAll(async () => {
   await app?.close();
@@ -202,7 +227,7 @@ describe('authentication', () => {
   });
 
   it('accepts Bearer and X-API-Key, and records last use', async () => {
-    const created = await createApiKey(db.pool, { name: 'fresh' });
+    const created = await createApiKey(db.pool, { name: 'fresh', userId: adminUserId });
     expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) })).statusCode).toBe(200);
     expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: { 'x-api-key': created.key } })).statusCode).toBe(200);
     const behindProxy = { authorization: 'Basic cHJveHk6cGFzcw==', 'x-api-key': created.key };
@@ -212,18 +237,63 @@ describe('authentication', () => {
   });
 
   it('refuses a revoked key at once', async () => {
-    const created = await createApiKey(db.pool, { name: 'soon revoked' });
+    const created = await createApiKey(db.pool, { name: 'soon revoked', userId: adminUserId });
     expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) })).statusCode).toBe(200);
-    expect(await withTransaction(db.pool, (client) => revokeApiKey(client, created.id))).toBe('revoked');
+    expect((await withTransaction(db.pool, (client) => revokeApiKey(client, created.id))).outcome).toBe('revoked');
     const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(created.key) });
     expect(res.statusCode).toBe(401);
   });
 
-  it('lets an annotator key call only the operations open to annotators', async () => {
-    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(annotatorKey) })).statusCode).toBe(200);
-    const res = await http({ method: 'POST', url: '/v1/projects', headers: auth(annotatorKey), payload: { name: 'x', labels: ['a', 'b'] } });
-    expect(res.statusCode).toBe(403);
-    expect(res.json().type).toBe('https://alder.dev/problems/forbidden');
+  it('refuses an expired key, and every key of an inactive user, at once', async () => {
+    const expiring = await createApiKey(db.pool, { name: 'soon expired', userId: adminUserId, expiresAt: new Date(Date.now() + 60_000) });
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(expiring.key) })).statusCode).toBe(200);
+    await db.pool.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiring.id]);
+    const expired = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(expiring.key) });
+    expect(expired.statusCode).toBe(401);
+    expect(expired.json().type).toBe('https://alder.dev/problems/unauthorized');
+
+    const leaving = await createMember(db.pool, PROJECT_ID, 'viewer', 'leaving');
+    const second = await createApiKey(db.pool, { name: 'second key', userId: leaving.userId });
+    for (const key of [leaving.key, second.key]) expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(key) })).statusCode).toBe(200);
+    await db.pool.query('UPDATE users SET active = false WHERE id = $1', [leaving.userId]);
+    for (const key of [leaving.key, second.key]) expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(key) })).statusCode).toBe(401);
+    await db.pool.query('UPDATE users SET active = true WHERE id = $1', [leaving.userId]);
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(leaving.key) })).statusCode).toBe(200);
+  });
+});
+
+describe('access', () => {
+  it('lets a member call only what their project role allows', async () => {
+    expect((await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(viewerKey) })).statusCode).toBe(200);
+    const patch = (key: string) => http({ method: 'PATCH', url: `/v1/projects/${PROJECT_ID}`, headers: auth(key), payload: { name: 'x' } });
+    const refused = await patch(viewerKey);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ type: 'https://alder.dev/problems/forbidden', detail: expect.stringContaining('"viewer"') });
+    expect((await patch(managerKey)).statusCode).toBe(200);
+    expect((await patch(adminKey)).statusCode).toBe(200);
+  });
+
+  it('keeps operations for admins from members, whatever their project roles', async () => {
+    for (const key of [viewerKey, managerKey, outsiderKey]) {
+      const res = await http({ method: 'POST', url: '/v1/projects', headers: auth(key), payload: { name: 'x', labels: ['a', 'b'] } });
+      expect(res.statusCode).toBe(403);
+      expect(res.json().type).toBe('https://alder.dev/problems/forbidden');
+    }
+    expect((await http({ method: 'POST', url: '/v1/projects', headers: auth(), payload: { name: 'x', labels: ['a', 'b'] } })).statusCode).toBe(201);
+  });
+
+  it('answers a non-member exactly as for a missing project, before any role or body check', async () => {
+    const MISSING = '00000000-0000-4000-8000-000000000000';
+    const strip = (body: { detail?: string; instance?: string; request_id?: string }) => ({ ...body, detail: body.detail?.replace(PROJECT_ID, MISSING), instance: undefined, request_id: undefined });
+    const notMember = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: auth(outsiderKey) });
+    const missing = await http({ method: 'GET', url: `/v1/projects/${MISSING}`, headers: auth(adminKey) });
+    expect(notMember.statusCode).toBe(404);
+    expect(missing.statusCode).toBe(404);
+    expect(strip(notMember.json())).toEqual(strip(missing.json()));
+    // Not a 403 for a role, nor a 422 for the body: nothing tells that the project exists.
+    const patched = await http({ method: 'PATCH', url: `/v1/projects/${PROJECT_ID}`, headers: auth(outsiderKey), payload: { colour: 'red' } });
+    expect(patched.statusCode).toBe(404);
+    expect((await http({ method: 'GET', url: `/v1/projects/${MISSING}`, headers: auth(viewerKey) })).statusCode).toBe(404);
   });
 });
 
@@ -285,22 +355,40 @@ describe('request errors are problem+json', () => {
 });
 
 describe('API keys', () => {
-  it('createApiKey stores only the hash of an alder_ key', async () => {
-    const created = await createApiKey(db.pool, { name: 'k', role: 'annotator' });
+  it('createApiKey stores only the hash of an alder_ key, as a key of its user', async () => {
+    const user = await createUserWithKey(db.pool, { name: 'k' });
+    const created = await createApiKey(db.pool, { name: 'k', userId: user.userId });
     expect(created.key).toMatch(/^alder_[0-9A-Za-z]{32}$/);
-    const { rows } = await db.pool.query('SELECT key_hash, key_prefix, role FROM api_keys WHERE id = $1', [created.id]);
-    expect(rows[0]).toEqual({ key_hash: hashApiKey(created.key), key_prefix: created.key.slice(0, 12), role: 'annotator' });
+    expect(created).toMatchObject({ user_id: user.userId, expires_at: null, revoked_at: null });
+    expect(created).not.toHaveProperty('role');
+    const { rows } = await db.pool.query('SELECT * FROM api_keys WHERE id = $1', [created.id]);
+    expect(rows[0]).toMatchObject({ key_hash: hashApiKey(created.key), key_prefix: created.key.slice(0, 12), user_id: user.userId });
+    // The key's role is its user's now.
+    expect(rows[0]).not.toHaveProperty('role');
     expect(JSON.stringify(rows)).not.toContain(created.key);
+    expect((await listApiKeys(db.pool, { userId: user.userId })).map((k) => k.id).sort()).toEqual([user.keyId, created.id].sort());
   });
 
-  it('ensureBootstrapKey creates an admin key only when none is active', async () => {
+  it('ensureBootstrapKey creates an admin key, of an admin user, only when no admin key is usable', async () => {
     const fresh = await createTestDatabase();
     try {
       const first = await ensureBootstrapKey(fresh.pool);
       expect(first.created).toBe(true);
       expect(first.key).toMatch(/^alder_/);
+      const owner = await fresh.pool.query('SELECT u.id, u.role, u.active FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1', [hashApiKey(first.key!)]);
+      expect(owner.rows).toEqual([{ id: expect.any(String), role: 'admin', active: true }]);
       expect(await ensureBootstrapKey(fresh.pool)).toEqual({ created: false });
       await fresh.pool.query('UPDATE api_keys SET revoked_at = now()');
+      const again = await ensureBootstrapKey(fresh.pool);
+      expect(again.created).toBe(true);
+      // An expired admin key is no usable one either; the admin user is the same one throughout.
+      await fresh.pool.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE key_hash = $1`, [hashApiKey(again.key!)]);
+      expect((await ensureBootstrapKey(fresh.pool)).created).toBe(true);
+      const users = await fresh.pool.query('SELECT role FROM users');
+      expect(users.rows).toEqual([{ role: 'admin' }]);
+      // A member's key does not administer the deployment.
+      await fresh.pool.query('UPDATE api_keys SET revoked_at = now()');
+      await createUserWithKey(fresh.pool, { name: 'member' });
       expect((await ensureBootstrapKey(fresh.pool)).created).toBe(true);
     } finally {
       await fresh.drop();
@@ -312,23 +400,29 @@ describe('API keys', () => {
     try {
       const started = await Promise.all([ensureBootstrapKey(fresh.pool), ensureBootstrapKey(fresh.pool), ensureBootstrapKey(fresh.pool)]);
       expect(started.filter((s) => s.created)).toHaveLength(1);
-      const second = await createApiKey(fresh.pool, { name: 'second admin' });
-      const admins = (await listApiKeys(fresh.pool)).filter((k) => k.role === 'admin');
-      expect(admins.map((k) => k.id)).toContain(second.id);
-      expect(admins).toHaveLength(2);
+      const second = await createUserWithKey(fresh.pool, { name: 'second admin', role: 'admin' });
+      const member = await createUserWithKey(fresh.pool, { name: 'member' });
+      const admins = await fresh.pool.query<{ id: string }>(`SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id WHERE u.role = 'admin'`);
+      expect(admins.rows.map((k) => k.id)).toContain(second.keyId);
+      expect(admins.rows).toHaveLength(2);
+      expect(await listApiKeys(fresh.pool)).toHaveLength(3);
       // Two revocations at once of the last two admin keys: the lock lets one through.
-      const outcomes = await Promise.all(admins.map((k) => withTransaction(fresh.pool, (client) => revokeApiKey(client, k.id))));
+      const outcomes = await Promise.all(admins.rows.map((k) => withTransaction(fresh.pool, async (client) => (await revokeApiKey(client, k.id)).outcome)));
       expect(outcomes.sort()).toEqual(['last-admin', 'revoked']);
+      // A member's only key is no admin key: it can go.
+      expect((await withTransaction(fresh.pool, (client) => revokeApiKey(client, member.keyId))).outcome).toBe('revoked');
       expect((await listApiKeys(fresh.pool)).filter((k) => k.revoked_at === null)).toHaveLength(1);
     } finally {
       await fresh.drop();
     }
   });
 
-  it('ensureBootstrapKey stores a configured key once', async () => {
+  it('ensureBootstrapKey stores a configured key once, as a key of the first admin user', async () => {
     const configured = 'configured-admin-key-0123456789';
     expect(await ensureBootstrapKey(db.pool, configured)).toEqual({ created: true });
     expect(await ensureBootstrapKey(db.pool, configured)).toEqual({ created: false });
+    const { rows } = await db.pool.query('SELECT user_id FROM api_keys WHERE key_hash = $1', [hashApiKey(configured)]);
+    expect(rows).toEqual([{ user_id: adminUserId }]);
     const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: { 'x-api-key': configured } });
     expect(res.statusCode).toBe(200);
   });

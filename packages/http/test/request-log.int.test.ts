@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '@alder/config';
 import { createLogger, type LogDestination } from '@alder/logger';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
-import { buildHttpApp, createApiKey, type HandlerMap, type HttpApp } from '../src/index';
+import { buildHttpApp, createUserWithKey, type HandlerMap, type HttpApp } from '../src/index';
 import { testClient, type TestClient } from '../src/testing';
 
 // What the HTTP app writes to the log for each request, captured from a real app on a socket.
@@ -37,6 +37,8 @@ const requestLines = (lines: Record<string, unknown>[]) => lines.filter((l) => l
 
 beforeAll(async () => {
   db = await createTestDatabase();
+  // The access hook finds the project before the (failing) handler runs.
+  await db.pool.query(`INSERT INTO projects (id, name, labels) VALUES ($1, 'p', '{a,b}')`, [PROJECT_ID]);
   redis = createTestRedis();
   producer = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
 });
@@ -75,7 +77,7 @@ it('logs no request line at info, and none for probes at any level', async () =>
 });
 
 it('still logs a failing handler at error, and no key', async () => {
-  const { key } = await createApiKey(db.pool, { name: 'admin', role: 'admin' });
+  const { key } = await createUserWithKey(db.pool, { name: 'admin', role: 'admin' });
   const { http, lines } = await start('info');
   const res = await http({ method: 'GET', url: `/v1/projects/${PROJECT_ID}`, headers: { authorization: `Bearer ${key}` } });
   expect(res.statusCode).toBe(500);

@@ -9,12 +9,19 @@ export interface NewItem {
   meta: Record<string, unknown>;
   split: 'pool' | 'test';
   label: string | null;
+  /** A gold item: `label` is its known answer, not an imported annotation. */
+  gold?: boolean;
 }
 
 export interface InsertResult {
   inserted: number;
   poolInserted: number;
   labelsImported: number;
+  /** The new items' ids, lowest and highest (null when none was new). */
+  firstItemId: number | null;
+  lastItemId: number | null;
+  /** SHA-256 (hex) over the new items' external ids and content hashes in id order: what the audit records of the batch. */
+  digest: string | null;
 }
 
 /** Locks the project row for the batch (settings and counters stay put until commit); null when absent. */
@@ -31,7 +38,7 @@ function csvField(value: string | null): string {
 function* csvChunks(items: NewItem[]): Generator<string> {
   let chunk = '';
   for (const [ord, item] of items.entries()) {
-    chunk += `${ord},${csvField(item.external_id)},${csvField(item.text)},${csvField(JSON.stringify(item.meta))},${item.split},${csvField(item.label)}\n`;
+    chunk += `${ord},${csvField(item.external_id)},${csvField(item.text)},${csvField(JSON.stringify(item.meta))},${item.split},${csvField(item.label)},${item.gold ? 't' : 'f'}\n`;
     if (chunk.length >= 1 << 16) {
       yield chunk;
       chunk = '';
@@ -48,18 +55,29 @@ function* csvChunks(items: NewItem[]): Generator<string> {
 export async function insertItems(client: PoolClient, projectId: string, apiKeyId: string | null, items: NewItem[]): Promise<InsertResult> {
   await client.query(
     `CREATE TEMP TABLE ingest_batch (ord integer NOT NULL, external_id text NOT NULL, text text NOT NULL,
-       meta jsonb NOT NULL, split text NOT NULL, label text) ON COMMIT DROP`,
+       meta jsonb NOT NULL, split text NOT NULL, label text, gold boolean NOT NULL) ON COMMIT DROP`,
   );
-  const copy = client.query(copyFrom('COPY ingest_batch (ord, external_id, text, meta, split, label) FROM STDIN (FORMAT csv)'));
+  const copy = client.query(copyFrom('COPY ingest_batch (ord, external_id, text, meta, split, label, gold) FROM STDIN (FORMAT csv)'));
   await pipeline(Readable.from(csvChunks(items)), copy);
-  const { rows } = await client.query<{ inserted: number; pool_inserted: number; labels_imported: number }>(
+  const { rows } = await client.query<{
+    inserted: number;
+    pool_inserted: number;
+    labels_imported: number;
+    first_item_id: number | null;
+    last_item_id: number | null;
+    digest: string | null;
+  }>(
     `WITH inserted AS (
-       INSERT INTO items (project_id, external_id, text, meta, split, gold_label, content_hash, status)
-       SELECT $1, external_id, text, meta, split, label, sha256(convert_to(text, 'UTF8')),
-              CASE WHEN split = 'pool' AND label IS NOT NULL THEN 'labeled' ELSE 'unlabeled' END
-       FROM ingest_batch ORDER BY ord
+       INSERT INTO items (project_id, external_id, text, meta, split, gold_label, gold_answer, content_hash, status, required_annotations)
+       SELECT $1, b.external_id, b.text, b.meta, b.split, CASE WHEN b.gold THEN NULL ELSE b.label END, CASE WHEN b.gold THEN b.label END,
+              sha256(convert_to(b.text, 'UTF8')),
+              CASE WHEN b.split = 'pool' AND b.label IS NOT NULL AND NOT b.gold THEN 'labeled' ELSE 'unlabeled' END,
+              -- The project's overlap: k annotators for the items in its fraction, else one.
+              CASE WHEN p.overlap_annotators > 1 AND overlap_member($1, b.external_id, p.overlap_fraction) THEN p.overlap_annotators ELSE 1 END
+       FROM ingest_batch b CROSS JOIN (SELECT overlap_annotators, overlap_fraction FROM projects WHERE id = $1) p
+       ORDER BY b.ord
        ON CONFLICT (project_id, external_id) DO NOTHING
-       RETURNING id, split, gold_label
+       RETURNING id, split, gold_label, external_id, content_hash
      ), imported AS (
        INSERT INTO annotations (project_id, item_id, label, annotator, source, api_key_id)
        SELECT $1, id, gold_label, 'import', 'import', $2 FROM inserted
@@ -69,9 +87,19 @@ export async function insertItems(client: PoolClient, projectId: string, apiKeyI
      )
      SELECT (SELECT count(*) FROM inserted)::int AS inserted,
             (SELECT count(*) FROM inserted WHERE split = 'pool')::int AS pool_inserted,
-            (SELECT count(*) FROM imported)::int AS labels_imported`,
+            (SELECT count(*) FROM imported)::int AS labels_imported,
+            (SELECT min(id) FROM inserted) AS first_item_id, (SELECT max(id) FROM inserted) AS last_item_id,
+            (SELECT encode(sha256(convert_to(string_agg(external_id || E'\t' || encode(content_hash, 'hex'), E'\n' ORDER BY id), 'UTF8')), 'hex')
+               FROM inserted) AS digest`,
     [projectId, apiKeyId],
   );
   const row = rows[0]!;
-  return { inserted: row.inserted, poolInserted: row.pool_inserted, labelsImported: row.labels_imported };
+  return {
+    inserted: row.inserted,
+    poolInserted: row.pool_inserted,
+    labelsImported: row.labels_imported,
+    firstItemId: row.first_item_id === null ? null : Number(row.first_item_id),
+    lastItemId: row.last_item_id === null ? null : Number(row.last_item_id),
+    digest: row.digest,
+  };
 }

@@ -1,3 +1,4 @@
+import { appendAuditEvents, auditActor } from '@alder/audit';
 import { withTransaction } from '@alder/db';
 import { enqueue, samplingQueue } from '@alder/queues';
 import { HttpProblem, problems, type HandlerDeps, type OperationHandler, type ProblemFieldError } from '@alder/http';
@@ -25,6 +26,9 @@ export function batchErrors(items: Schemas['IngestItem'][], labels: readonly str
       errors.push({ path: `body/items/${row}/label`, message: `"${item.label}" is not one of the project's labels` });
     }
     if (hasNul(item)) errors.push({ path: `body/items/${row}`, message: 'must not contain the character U+0000' });
+    if (item.gold && (item.label == null || (item.split ?? 'pool') !== 'pool')) {
+      errors.push({ path: `body/items/${row}/gold`, message: 'a gold item is a pool item with its known answer in label' });
+    }
   });
   return errors;
 }
@@ -50,10 +54,30 @@ export function ingestItemsHandler({ config, pool }: HandlerDeps): OperationHand
         meta: item.meta ?? {},
         split: item.split ?? 'pool',
         label: item.label ?? null,
+        gold: item.gold ?? false,
       }));
-      const result = await insertItems(client, projectId, request.apiKey?.id ?? null, rows);
+      const result = await insertItems(client, projectId, request.actor?.keyId ?? null, rows);
       if (result.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
       if (result.labelsImported > 0) await recordLabels(client, projectId, result.labelsImported);
+      // One event per batch, not per item: it names the new items by id range and a digest of
+      // their external ids and texts, so a batch of 10,000 costs one chain link.
+      await appendAuditEvents(client, [
+        {
+          projectId,
+          kind: 'items.ingested',
+          actor: auditActor(request.actor),
+          subject: { type: 'batch', id: request.id },
+          after: {
+            received: items.length,
+            inserted: result.inserted,
+            duplicates: items.length - result.inserted,
+            labels_imported: result.labelsImported,
+            first_item_id: result.firstItemId,
+            last_item_id: result.lastItemId,
+            digest: result.digest,
+          },
+        },
+      ]);
       request.log.info({ projectId, received: items.length, inserted: result.inserted }, 'items ingested');
       return {
         received: items.length,

@@ -1,7 +1,7 @@
 import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import { startTestApp, type TestApp, type TestClient } from '@alder/http/testing';
-import { insertProject as createProjectRow } from '@alder/labeling-api';
+import { insertProject as createProjectRow, type ProjectSettings } from '@alder/labeling-api';
 import { createIngestHandlers } from '../src/index';
 
 export interface Harness extends Omit<TestApp, 'client'> {
@@ -15,8 +15,8 @@ export async function startHarness(overrides: Partial<Config> = {}): Promise<Har
 }
 
 /** A project, written by the labeling API's own repository (the owner of `projects`). */
-export async function insertProject(pool: Pool, labels: string[] = ['pos', 'neg'], retrainEvery = 20): Promise<string> {
-  return (await createProjectRow(pool, { name: 't', labels, retrain_every: retrainEvery })).id;
+export async function insertProject(pool: Pool, labels: string[] = ['pos', 'neg'], retrainEvery = 20, settings: ProjectSettings = {}): Promise<string> {
+  return (await createProjectRow(pool, { name: 't', labels, retrain_every: retrainEvery, ...settings })).id;
 }
 
 /** Row counts of everything a request could write. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createMember, createUserWithKey } from '@alder/http';
 import { counts, insertProject, outboxJobs, startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -115,7 +116,8 @@ describe('POST /v1/projects/{project_id}/items', () => {
     const projectId = await insertProject(h.db.pool);
     const res = await post(projectId, { items: [{ external_id: 'a', text: 'nul \u0000 here' }, { external_id: 'b', text: 'ok', meta: { k: '\u0000' } }] });
     expect(res.statusCode).toBe(422);
-    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['body/items/0', 'body/items/1']);
+    // Refused for the whole body by the app (packages/http, storable-strings.ts), naming each string.
+    expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(['body/items/0/text', 'body/items/1/meta/k']);
   });
 
   it('404 for an unknown project, 401 without a valid key, 400 for malformed JSON', async () => {
@@ -165,6 +167,55 @@ describe('POST /v1/projects/{project_id}/items', () => {
     const projectId = await insertProject(h.db.pool);
     await post(projectId, { items: [{ external_id: 'g', text: 'gold', split: 'test', label: 'pos' }] });
     expect((await outboxJobs(h.db.pool)).filter((j) => j.payload.projectId === projectId)).toEqual([]);
+  });
+
+  it('lets managers and integrators of the project ingest, records their key, and refuses other roles', async () => {
+    const projectId = await insertProject(h.db.pool);
+    const integrator = await createMember(h.db.pool, projectId, 'integrator');
+    const manager = await createMember(h.db.pool, projectId, 'manager');
+    const ok = await post(projectId, { items: [{ external_id: 'a', text: 'x', label: 'pos' }] }, integrator.key);
+    expect(ok.statusCode).toBe(200);
+    expect((await post(projectId, { items: [{ external_id: 'b', text: 'y' }] }, manager.key)).statusCode).toBe(200);
+    const imported = await h.db.pool.query('SELECT api_key_id, user_id FROM annotations WHERE project_id = $1', [projectId]);
+    // An import is the key's doing, and nobody's label: no annotating user.
+    expect(imported.rows).toEqual([{ api_key_id: integrator.keyId, user_id: null }]);
+
+    const before = await counts(h.db.pool);
+    for (const role of ['annotator', 'reviewer', 'expert', 'viewer'] as const) {
+      const member = await createMember(h.db.pool, projectId, role);
+      const res = await post(projectId, { items: [{ external_id: `by-${role}`, text: 'z' }] }, member.key);
+      expect([role, res.statusCode]).toEqual([role, 403]);
+      expect(res.json().type).toBe('https://alder.dev/problems/forbidden');
+    }
+    // Someone in another project only: as if the project did not exist.
+    const elsewhere = await createMember(h.db.pool, await insertProject(h.db.pool), 'integrator');
+    expect((await post(projectId, { items: [{ external_id: 'c', text: 'z' }] }, elsewhere.key)).statusCode).toBe(404);
+    const outsider = await createUserWithKey(h.db.pool, { name: 'outsider' });
+    expect((await post(projectId, { items: [{ external_id: 'c', text: 'z' }] }, outsider.key)).statusCode).toBe(404);
+    expect(await counts(h.db.pool)).toEqual(before);
+  });
+
+  it("gives each new item the annotations its project's overlap asks of it", async () => {
+    const everyItem = await insertProject(h.db.pool, ['pos', 'neg'], 20, { overlap: { annotators: 3 } });
+    const once = await insertProject(h.db.pool);
+    const half = await insertProject(h.db.pool, ['pos', 'neg'], 20, { overlap: { annotators: 2, fraction: 0.5 } });
+    const items = Array.from({ length: 40 }, (_, i) => ({ external_id: `o-${i}`, text: `t${i}` }));
+    for (const projectId of [everyItem, once, half]) expect((await post(projectId, { items })).statusCode).toBe(200);
+    const required = async (projectId: string) =>
+      (await h.db.pool.query<{ required_annotations: number }>('SELECT required_annotations FROM items WHERE project_id = $1 ORDER BY id', [projectId])).rows.map(
+        (r) => r.required_annotations,
+      );
+    expect(new Set(await required(everyItem))).toEqual(new Set([3]));
+    expect(new Set(await required(once))).toEqual(new Set([1]));
+    // The fraction is a stable hash of (project, external id): the database's own overlap_member decides.
+    const { rows } = await h.db.pool.query<{ required: number }>(
+      `SELECT CASE WHEN overlap_member(project_id, external_id, 0.5) THEN 2 ELSE 1 END AS required FROM items WHERE project_id = $1 ORDER BY id`,
+      [half],
+    );
+    const halves = await required(half);
+    expect(halves).toEqual(rows.map((r) => r.required));
+    expect(halves.filter((k) => k === 2).length).toBeGreaterThan(5);
+    expect(halves.filter((k) => k === 1).length).toBeGreaterThan(5);
   });
 
   it('routes only ingest operations', async () => {

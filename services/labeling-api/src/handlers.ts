@@ -5,6 +5,13 @@ import { progressHandlers } from './progress.routes';
 import { projectHandlers } from './projects.routes';
 import { answerContractViolations } from './stored-contracts';
 import { taskHandlers } from './tasks.routes';
+import { memberHandlers } from './members.routes';
+import { userHandlers } from './users.routes';
+import { auditHandlers } from './audit.routes';
+import { agreementHandlers } from './agreement.routes';
+import { exportHandlers } from './export.routes';
+import { reviewHandlers } from './reviews.routes';
+import { projectDeletionHandlers } from './project-deletion';
 
 /** The labeling API's operations, keyed by operationId, for `buildHttpApp`. */
 export function createLabelingHandlers(deps: HandlerDeps): HandlerMap {
@@ -14,5 +21,12 @@ export function createLabelingHandlers(deps: HandlerDeps): HandlerMap {
     ...progressHandlers(deps),
     ...modelHandlers(deps),
     ...apiKeyHandlers(deps),
+    ...userHandlers(deps),
+    ...memberHandlers(deps),
+    ...auditHandlers(deps),
+    ...reviewHandlers(deps),
+    ...agreementHandlers(deps),
+    ...exportHandlers(deps),
+    ...projectDeletionHandlers(deps),
   });
 }

@@ -50,7 +50,7 @@ export async function readProgress(db: Queryable, projectId: string): Promise<Pr
               count(*) FILTER (WHERE split = 'test' AND gold_label IS NOT NULL)::int AS test_labeled,
               count(*) FILTER (WHERE split = 'pool' AND status = 'labeled')::int AS labeled,
               count(*) FILTER (WHERE split = 'pool' AND status = 'unlabeled')::int AS unlabeled,
-              count(*) FILTER (WHERE split = 'pool' AND status = 'unlabeled' AND lease_expires_at > now())::int AS leased
+              (SELECT count(DISTINCT s.item_id) FROM item_slots s WHERE s.project_id = p.id AND s.expires_at > now())::int AS leased
        FROM items WHERE project_id = p.id
      ) c
      CROSS JOIN LATERAL (

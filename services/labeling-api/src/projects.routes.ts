@@ -1,9 +1,40 @@
 import { withTransaction } from '@alder/db';
 import { enqueue, samplingQueue, trainingQueue } from '@alder/queues';
-import { problems, type HandlerDeps, type HandlerMap } from '@alder/http';
+import { actorOf, problems, type HandlerDeps, type HandlerMap, type ProblemFieldError } from '@alder/http';
 import { markTrainingRequested, recordLabels } from '@alder/retraining';
-import { findProject, insertProject, listProjects, projectHasItems, updateProject } from './projects.repository';
+import { applyOverlap, findProject, insertProject, listProjects, projectHasItems, updateProject } from './projects.repository';
 import { toProject } from './projects.mapping';
+import { audit, changedFields } from './audit';
+import type { Schemas } from '@alder/api-types';
+
+/** The settings a change to which is audited, before and after. */
+const SETTINGS: (keyof Schemas['Project'])[] = [
+  'name',
+  'labels',
+  'guidelines',
+  'strategy',
+  'retrain_every',
+  'lease_seconds',
+  'label_budget',
+  'overlap',
+  'label_descriptions',
+  'policy',
+];
+
+/** Label descriptions and rationale labels must name the project's labels (422 otherwise). */
+function checkLabelReferences(labels: readonly string[], body: { label_descriptions?: Record<string, string>; policy?: { rationale_required?: unknown } }): void {
+  const errors: ProblemFieldError[] = [];
+  for (const label of Object.keys(body.label_descriptions ?? {})) {
+    if (!labels.includes(label)) errors.push({ path: `body/label_descriptions/${label}`, message: `is not one of the project's labels: ${labels.join(', ')}` });
+  }
+  const required = body.policy?.rationale_required;
+  if (Array.isArray(required)) {
+    required.forEach((label: string, i: number) => {
+      if (!labels.includes(label)) errors.push({ path: `body/policy/rationale_required/${i}`, message: `is not one of the project's labels: ${labels.join(', ')}` });
+    });
+  }
+  if (errors.length) throw problems.validation('The settings name labels the project does not have.', errors);
+}
 
 function sameLabels(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((label, i) => label === b[i]);
@@ -13,7 +44,12 @@ function sameLabels(a: readonly string[], b: readonly string[]): boolean {
 export function projectHandlers({ pool }: HandlerDeps): HandlerMap {
   return {
     createProject: async (request, reply) => {
-      const project = await insertProject(pool, request.body);
+      checkLabelReferences(request.body.labels, request.body);
+      const project = await withTransaction(pool, async (client) => {
+        const created = await insertProject(client, request.body);
+        await audit(client, actorOf(request), [{ projectId: created.id, kind: 'project.created', subject: { type: 'project', id: created.id }, after: toProject(created) }]);
+        return created;
+      });
       request.log.info({ projectId: project.id }, 'project created');
       reply.code(201);
       return toProject(project);
@@ -22,7 +58,9 @@ export function projectHandlers({ pool }: HandlerDeps): HandlerMap {
     listProjects: async (request) => {
       const limit = request.query.limit ?? 50;
       const offset = request.query.offset ?? 0;
-      const { rows, total } = await listProjects(pool, limit, offset);
+      const actor = actorOf(request);
+      // Members see the projects they are in; admins every project.
+      const { rows, total } = await listProjects(pool, limit, offset, actor.role === 'admin' ? null : actor.userId);
       return { data: rows.map(toProject), total, limit, offset };
     },
 
@@ -44,10 +82,14 @@ export function projectHandlers({ pool }: HandlerDeps): HandlerMap {
         if (changes.labels && !sameLabels(changes.labels, current.labels) && (await projectHasItems(client, projectId))) {
           throw problems.conflict('labels-locked', 'The project has items, so its labels can not change.');
         }
+        checkLabelReferences(changes.labels ?? current.labels, changes);
         const updated = await updateProject(client, projectId, changes);
+        const diff = changedFields(toProject(current), toProject(updated), SETTINGS);
+        if (diff) await audit(client, actorOf(request), [{ projectId, kind: 'project.updated', subject: { type: 'project', id: projectId }, ...diff }]);
         if (changes.strategy && changes.strategy !== current.strategy) {
           await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'strategy-changed' });
         }
+        if (changes.overlap) await applyOverlap(client, projectId);
         if (changes.retrain_every && changes.retrain_every !== current.retrain_every) {
           await recordLabels(client, projectId, 0);
         }
@@ -59,6 +101,7 @@ export function projectHandlers({ pool }: HandlerDeps): HandlerMap {
       const projectId = request.params.project_id;
       await withTransaction(pool, async (client) => {
         if (!(await markTrainingRequested(client, projectId))) throw problems.notFound(`No project ${projectId}.`);
+        await audit(client, actorOf(request), [{ projectId, kind: 'training.requested', subject: { type: 'project', id: projectId }, after: { reason: 'manual' } }]);
         await enqueue(client, trainingQueue, 'train-model', { projectId, reason: 'manual' });
       });
       reply.code(202);

@@ -41,7 +41,7 @@ export async function listRankingEntries(db: Queryable, rankingId: number, limit
   const [page, count] = await Promise.all([
     db.query<RankingEntryRow>(
       `SELECT i.id AS item_id, i.external_id, left(i.text, 200) AS text_excerpt, re.priority, re.score, re.probs, re.rationale,
-              (i.lease_id IS NOT NULL AND i.lease_expires_at > now()) AS leased
+              EXISTS (SELECT 1 FROM item_slots s WHERE s.item_id = i.id AND s.expires_at > now()) AS leased
        FROM ranking_entries re JOIN items i ON i.id = re.item_id
        WHERE re.ranking_id = $1 AND i.status = 'unlabeled'
        ORDER BY re.priority DESC, i.id

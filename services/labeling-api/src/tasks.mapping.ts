@@ -37,6 +37,8 @@ export function toTask(task: LeasedTask): Schemas['Task'] {
     project_id: task.project_id,
     item: { id: task.item_id, external_id: task.external_id, text: task.text, meta: task.meta },
     expires_at: task.expires_at.toISOString(),
+    guidelines: task.guidelines,
+    label_descriptions: task.label_descriptions,
     selection: selectionOf(task, provenance),
   };
 }
@@ -47,9 +49,9 @@ export interface StoredAnnotation {
   id: number;
   created_at: Date;
   label: string;
-  annotator: string;
   rationale: string | null;
   time_spent_ms: number | null;
+  late: boolean;
 }
 
 export function toAnnotation(a: StoredAnnotation): Schemas['Annotation'] {
@@ -62,7 +64,9 @@ export function toAnnotation(a: StoredAnnotation): Schemas['Annotation'] {
     label: a.label,
     rationale: a.rationale,
     time_spent_ms: a.time_spent_ms,
-    annotator: a.annotator,
+    annotator: a.lease.annotator,
+    user_id: a.lease.user_id,
+    late: a.late,
     source: 'annotator',
     selection: { model_version: a.lease.model_version, strategy: a.provenance.selection_strategy, score: precise(a.provenance.selection_score) },
     created_at: a.created_at.toISOString(),

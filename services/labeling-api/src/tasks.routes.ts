@@ -1,8 +1,19 @@
-import { withTransaction } from '@alder/db';
-import { HttpProblem, problems, type HandlerDeps, type HandlerMap } from '@alder/http';
+import { withTransaction, type Queryable } from '@alder/db';
+import { actorOf, HttpProblem, problems, type Actor, type HandlerDeps, type HandlerMap } from '@alder/http';
 import { recordLabels } from '@alder/retraining';
-import { insertAnnotation, leaseNextItem, lockLease, releaseLease, whyNoTask, type LeaseState } from './tasks.repository';
+import {
+  extendLease,
+  holdSlotForAnnotation,
+  insertAnnotation,
+  leaseNextItem,
+  lockLease,
+  releaseLease,
+  whyNoTask,
+  type LeaseState,
+} from './tasks.repository';
 import { leaseProvenance, toAnnotation, toTask } from './tasks.mapping';
+import { audit, type AuditEntry } from './audit';
+import { afterAnnotation, missingRationale } from './completion';
 
 /**
  * Seconds a caller waits before asking again while the first ranking is pending: sampling makes
@@ -20,21 +31,40 @@ function rankingPending(projectId: string): HttpProblem {
   );
 }
 
-/** Why a lease can no longer take an annotation, or null while it can. */
+/** Why a lease can no longer change, or null while it can (late submissions are decided apart). */
 function endedProblem(lease: LeaseState) {
   if (lease.outcome === 'annotated') return problems.conflict('already-annotated', 'This task already has its annotation.');
   if (lease.outcome === 'released') return problems.conflict('lease-released', 'This task was released; ask for a new task.');
-  if (!lease.active) return problems.conflict('lease-expired', 'The lease on this task expired; ask for a new task.');
   return null;
 }
 
-/** Tasks: lease the next item, submit its label, release it. */
+const itemOf = (lease: LeaseState) => ({ id: lease.item_id, externalId: lease.external_id });
+
+/** The probabilities the annotator was shown, by label; null when no model scored the item. */
+function shownProbabilities(lease: LeaseState): Record<string, number> | null {
+  if (!lease.selection_probs || !lease.model_labels) return null;
+  return Object.fromEntries(lease.model_labels.map((label, i) => [label, lease.selection_probs![i]!]));
+}
+
+/** The lease of a task the caller holds, locked; 404 / 403 otherwise. */
+async function heldLease(client: Queryable, taskId: string, actor: Actor): Promise<LeaseState> {
+  const lease = await lockLease(client, taskId);
+  // The access hook found the task's project; a lease gone since (retention) is a 404 too.
+  if (!lease) throw problems.notFound(`No task ${taskId}.`);
+  if (lease.user_id !== actor.userId) throw problems.forbidden('This task is leased to another user.');
+  return lease;
+}
+
+/** Tasks: lease the next item, extend it, submit its label, release it. */
 export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
   return {
     getNextTask: async (request, reply) => {
       const projectId = request.params.project_id;
-      const task = await leaseNextItem(pool, projectId, request.body.annotator, request.apiKey?.id ?? null);
-      if (task) return toTask(task);
+      const actor = actorOf(request);
+      // One statement leases the item and records it in the audit trail.
+      const leased = await leaseNextItem(pool, projectId, { userId: actor.userId, name: actor.name, keyId: actor.keyId });
+      const task = leased ? toTask(leased) : null;
+      if (task) return task;
       const why = await whyNoTask(pool, projectId);
       if (why === 'no-project') throw problems.notFound(`No project ${projectId}.`);
       // Free items but no ranking of them yet: serving them now would hand out the head of the
@@ -43,32 +73,91 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
       return reply.code(204).send();
     },
 
-    submitAnnotation: async (request, reply) => {
+    heartbeatTask: async (request) => {
       const taskId = request.params.task_id;
-      const body = request.body;
-      const annotation = await withTransaction(pool, async (client) => {
-        const lease = await lockLease(client, taskId);
-        if (!lease) throw problems.notFound(`No task ${taskId}.`);
-        if (lease.annotator !== body.annotator) throw problems.forbidden('This task is leased to another annotator.');
+      const actor = actorOf(request);
+      return withTransaction(pool, async (client) => {
+        const lease = await heldLease(client, taskId, actor);
         const ended = endedProblem(lease);
         if (ended) throw ended;
+        // Expired but nobody took the slot: the annotator is still on it, so it revives.
+        if (!lease.holds_slot) throw problems.conflict('lease-expired', 'The lease on this task expired and its slot went to someone else; ask for a new task.');
+        const expiresAt = await extendLease(client, lease);
+        await audit(client, actor, [
+          { projectId: lease.project_id, kind: 'lease.extended', subject: { type: 'lease', id: lease.id }, item: itemOf(lease), after: { expires_at: expiresAt.toISOString() } },
+        ]);
+        return { task_id: lease.id, expires_at: expiresAt.toISOString() };
+      });
+    },
+
+    submitAnnotation: async (request, reply) => {
+      const taskId = request.params.task_id;
+      const actor = actorOf(request);
+      const body = request.body;
+      const annotation = await withTransaction(pool, async (client) => {
+        const lease = await heldLease(client, taskId, actor);
+        const ended = endedProblem(lease);
+        if (ended) throw ended;
+        // Exactly one of the labels: no trimming, no case or Unicode folding ("pos " and a
+        // Cyrillic "рos" are different strings, and a model would learn them as such).
         if (!lease.labels.includes(body.label)) {
           throw problems.validation(`"${body.label}" is not one of the project's labels.`, [
             { path: 'body/label', message: `must be one of: ${lease.labels.join(', ')}` },
           ]);
         }
+        const noRationale = missingRationale(lease, body.label, body.rationale);
+        if (noRationale) throw problems.validation('This label needs a rationale.', [noRationale]);
         // The annotation copies the lease's provenance: checked before it is written.
         const provenance = leaseProvenance(lease);
+        // After expiry the label is kept (flagged late) if the item still has room for it.
+        const late = lease.expired || !lease.holds_slot;
+        const slot = await holdSlotForAnnotation(client, lease);
+        if (!slot.held) {
+          throw problems.conflict(
+            'overlap-full',
+            `The lease on this task expired and the item has all the annotators it needs (${lease.required_annotations}); the label was not stored. Ask for a new task.`,
+          );
+        }
         const stored = await insertAnnotation(client, {
           lease,
           label: body.label,
-          annotator: body.annotator,
           rationale: body.rationale ?? null,
           timeSpentMs: body.time_spent_ms ?? null,
-          apiKeyId: request.apiKey?.id ?? null,
+          keyId: actor.keyId,
+          late,
         });
-        await recordLabels(client, lease.project_id, 1);
-        return { lease, provenance, stored };
+        // A gold answer checks the annotator; it is no label to train on.
+        if (lease.gold_answer === null) await recordLabels(client, lease.project_id, 1);
+        const entries: AuditEntry[] = [
+          {
+            projectId: lease.project_id,
+            kind: 'annotation.created',
+            subject: { type: 'annotation', id: String(stored.id) },
+            item: itemOf(lease),
+            after: {
+              annotation_id: stored.id,
+              task_id: lease.id,
+              user_id: actor.userId,
+              label: body.label,
+              rationale: body.rationale ?? null,
+              time_spent_ms: body.time_spent_ms ?? null,
+              late,
+              // What the annotator was shown when the item was leased.
+              shown: {
+                model_version: lease.model_version,
+                strategy: provenance.selection_strategy,
+                score: provenance.selection_score,
+                probabilities: shownProbabilities(lease),
+              },
+            },
+          },
+        ];
+        if (slot.supersededLease) {
+          entries.push({ projectId: lease.project_id, kind: 'lease.expired', subject: { type: 'lease', id: slot.supersededLease }, item: itemOf(lease), after: { taken_over_by: lease.id } });
+        }
+        entries.push(...(await afterAnnotation(client, actor, lease, { id: stored.id, label: body.label, late }, stored.completed)));
+        await audit(client, actor, entries);
+        return { lease, provenance, stored, late };
       });
       reply.code(201);
       return toAnnotation({
@@ -77,22 +166,25 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
         id: annotation.stored.id,
         created_at: annotation.stored.created_at,
         label: body.label,
-        annotator: body.annotator,
         rationale: body.rationale ?? null,
         time_spent_ms: body.time_spent_ms ?? null,
+        late: annotation.late,
       });
     },
 
     releaseTask: async (request, reply) => {
       const taskId = request.params.task_id;
-      const annotator = request.query.annotator;
+      const actor = actorOf(request);
       await withTransaction(pool, async (client) => {
-        const lease = await lockLease(client, taskId);
-        if (!lease) throw problems.notFound(`No task ${taskId}.`);
-        if (annotator !== undefined && lease.annotator !== annotator) throw problems.forbidden('This task is leased to another annotator.');
+        const lease = await heldLease(client, taskId, actor);
         if (lease.outcome === 'annotated') throw problems.conflict('already-annotated', 'This task already has its annotation.');
-        // Releasing twice, or after expiry, changes nothing and is not an error.
-        if (lease.outcome === null) await releaseLease(client, lease);
+        // Releasing twice changes nothing and is not an error. A lease that expired is still
+        // released: the reason is recorded and the user is not offered the item again.
+        if (lease.outcome === null || lease.outcome === 'expired') {
+          const reason = request.query.reason ?? 'skip';
+          await releaseLease(client, lease, reason);
+          await audit(client, actor, [{ projectId: lease.project_id, kind: 'lease.released', subject: { type: 'lease', id: lease.id }, item: itemOf(lease), after: { reason } }]);
+        }
       });
       return reply.code(204).send();
     },

@@ -6,7 +6,7 @@ import { rationale, withCurrentBudget, type CriterionResult } from '@alder/learn
 import { createLogger } from '@alder/logger';
 import { processRankPool } from '@alder/sampling';
 import { processTrainModel } from '@alder/trainer';
-import { createProject, startHarness, type Harness } from './harness';
+import { createProject, startHarness, type Harness, type Member } from './harness';
 
 // What the workers write, read back through the API, with nothing in between but Postgres: the
 // real sampling cold start ranks a TREC pool, annotators label through the API, the real trainer
@@ -36,11 +36,16 @@ const get = async (url: string) => {
   expect([url, res.statusCode]).toEqual([url, 200]);
   return res.json();
 };
-const next = () => h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'ann' } });
+/** The annotator labeling through the API, and someone who only looks at the first task. */
+let ann: Member;
+let peek: Member;
+const next = (by: Member = ann) => by.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` });
 
 beforeAll(async () => {
   h = await startHarness();
   projectId = await createProject(h, { labels: LABELS, strategy: 'margin', retrain_every: BATCH });
+  ann = await h.as(projectId, 'ann');
+  peek = await h.as(projectId, 'first look');
   const pool = trec('train').slice(0, POOL);
   const test = trec('test').slice(0, TEST);
   pool.forEach((row, i) => gold.set(`p-${i}`, row.label));
@@ -55,7 +60,7 @@ afterAll(async () => {
 async function labelThroughApi(count: number): Promise<void> {
   for (let n = 0; n < count; n++) {
     const task = (await next()).json();
-    const res = await h.http({ method: 'POST', url: `/v1/tasks/${task.task_id}/annotation`, payload: { annotator: 'ann', label: gold.get(task.item.external_id) } });
+    const res = await ann.http({ method: 'POST', url: `/v1/tasks/${task.task_id}/annotation`, payload: { label: gold.get(task.item.external_id) } });
     expect(res.statusCode).toBe(201);
   }
 }
@@ -80,10 +85,11 @@ it('serves the real cold start once it exists, in its order and with its stored 
   expect(page.ranking).toMatchObject({ strategy: 'cold_start', model_version: null, item_count: POOL });
   expect(page.data.map((e: { item: { id: number } }) => e.item.id)).toEqual(entries.slice(0, 5).map((e) => e.item_id));
   expect(page.data.map((e: { rationale: string }) => e.rationale)).toEqual(entries.slice(0, 5).map((e) => e.rationale));
-  const first = (await next()).json();
+  // Looked at and given back by someone else: a release keeps that user off the item, not the annotator.
+  const first = (await next(peek)).json();
   expect(first.item.id).toBe(entries[0]!.item_id);
   expect(first.selection).toEqual({ model_version: null, strategy: 'cold_start', score: null, probabilities: null, rationale: entries[0]!.rationale });
-  await h.http({ method: 'DELETE', url: `/v1/tasks/${first.task_id}` });
+  expect((await peek.http({ method: 'DELETE', url: `/v1/tasks/${first.task_id}?reason=skip` })).statusCode).toBe(204);
 }, 120_000);
 
 it("reads the real trainer's metrics and stopping evidence as the contracts declare them", async () => {
@@ -150,8 +156,9 @@ it("shows the real sampling's model ranking with derived rationales, and carries
   });
   const lease = await h.db.pool.query('SELECT ranking_id, model_id, selection_score, selection_strategy FROM task_leases WHERE id = $1', [task.task_id]);
   expect(lease.rows[0]).toEqual({ ranking_id: rankingId, model_id: modelId, selection_score: entries[0]!.score, selection_strategy: 'margin' });
-  const submitted = await h.http({ method: 'POST', url: `/v1/tasks/${task.task_id}/annotation`, payload: { annotator: 'ann', label: gold.get(task.item.external_id) } });
+  const submitted = await ann.http({ method: 'POST', url: `/v1/tasks/${task.task_id}/annotation`, payload: { label: gold.get(task.item.external_id) } });
   expect(submitted.json().selection).toEqual({ model_version: 1, strategy: 'margin', score: task.selection.score });
+  expect(submitted.json()).toMatchObject({ annotator: 'ann', user_id: ann.userId, late: false });
   const annotation = await h.db.pool.query('SELECT model_id, selection_score, selection_strategy FROM annotations WHERE id = $1', [submitted.json().id]);
   expect(annotation.rows[0]).toEqual({ model_id: modelId, selection_score: entries[0]!.score, selection_strategy: 'margin' });
 }, 240_000);

@@ -1,6 +1,7 @@
 import type { Config } from '@alder/config';
 import { withTransaction, type Pool } from '@alder/db';
 import { insertItems as ingestItems } from '@alder/ingest';
+import { createMember, type ProjectRole } from '@alder/http';
 import { startTestApp, type TestApp, type TestRequest, type TestResponse } from '@alder/http/testing';
 import { coldStartPriority, parseRankingEntry, rankingContextSchema } from '@alder/contracts';
 import { createLabelingHandlers } from '../src/index';
@@ -8,12 +9,38 @@ import { createLabelingHandlers } from '../src/index';
 export interface Harness extends Omit<TestApp, 'client'> {
   /** A request with the admin key unless `headers` says otherwise. */
   http(request: TestRequest): Promise<TestResponse>;
+  /**
+   * A user of the project with the role (made on first use, then the same one for this name
+   * and project): requests with their key, and their ids.
+   */
+  as(projectId: string, name: string, role?: ProjectRole): Promise<Member>;
+}
+
+export interface Member {
+  userId: string;
+  key: string;
+  keyId: string;
+  http(request: TestRequest): Promise<TestResponse>;
 }
 
 /** The labeling API on a fresh database, with an admin key. */
 export async function startHarness(overrides: Partial<Config> = {}): Promise<Harness> {
   const { client, ...rest } = await startTestApp(createLabelingHandlers, overrides);
-  return { ...rest, http: (request) => client({ ...request, headers: request.headers ?? { authorization: `Bearer ${rest.adminKey}` } }) };
+  const members = new Map<string, Promise<Member>>();
+  const withKey = (key: string) => (request: TestRequest) => client({ ...request, headers: { authorization: `Bearer ${key}`, ...request.headers } });
+  return {
+    ...rest,
+    http: (request) => client({ ...request, headers: request.headers ?? { authorization: `Bearer ${rest.adminKey}` } }),
+    as(projectId, name, role = 'annotator') {
+      const id = `${projectId}/${name}`;
+      let member = members.get(id);
+      if (!member) {
+        member = createMember(rest.db.pool, projectId, role, name).then((user) => ({ ...user, http: withKey(user.key) }));
+        members.set(id, member);
+      }
+      return member;
+    },
+  };
 }
 
 export async function createProject(h: Harness, body: Record<string, unknown> = {}): Promise<string> {
@@ -117,8 +144,12 @@ export async function counts(pool: Pool): Promise<Record<string, number>> {
   const { rows } = await pool.query(
     `SELECT (SELECT count(*) FROM annotations)::int AS annotations, (SELECT count(*) FROM outbox)::int AS outbox,
             (SELECT count(*) FROM items WHERE status = 'labeled')::int AS labeled,
-            (SELECT count(*) FROM items WHERE lease_id IS NOT NULL)::int AS leased,
+            (SELECT count(*) FROM item_slots WHERE expires_at > now())::int AS leased,
             (SELECT count(*) FROM task_leases)::int AS leases,
+            (SELECT count(*) FROM item_slots)::int AS slots,
+            (SELECT count(*) FROM users)::int AS users,
+            (SELECT count(*) FROM project_members)::int AS members,
+            (SELECT count(*) FROM api_keys)::int AS api_keys,
             (SELECT coalesce(sum(label_count), 0) FROM projects)::int AS label_count`,
   );
   return rows[0];
@@ -127,4 +158,16 @@ export async function counts(pool: Pool): Promise<Record<string, number>> {
 export async function outboxFor(pool: Pool, projectId: string): Promise<{ queue: string; job_name: string; payload: Record<string, unknown> }[]> {
   const { rows } = await pool.query(`SELECT queue, job_name, payload FROM outbox WHERE payload->>'projectId' = $1 ORDER BY id`, [projectId]);
   return rows;
+}
+
+/**
+ * After a test moved a lease's slot expiry by SQL (as time would), the item's own row follows
+ * (items.slots_expire_at, which claims read), as the API keeps it.
+ */
+export async function syncItemExpiry(pool: Pool, taskId: string): Promise<void> {
+  await pool.query(
+    `UPDATE items i SET slots_expire_at = (SELECT min(s.expires_at) FROM item_slots s WHERE s.item_id = i.id AND s.expires_at IS NOT NULL)
+     WHERE i.id = (SELECT item_id FROM task_leases WHERE id = $1)`,
+    [taskId],
+  );
 }

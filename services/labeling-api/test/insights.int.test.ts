@@ -27,9 +27,10 @@ describe('GET /v1/projects/{project_id}/progress', () => {
     await insertModel(h.db.pool, projectId, { version: 2, status: 'training' });
     await insertRanking(h.db.pool, projectId, modelId, 'margin', pool.map((itemId, i) => ({ itemId, priority: i / 10, score: i / 10, probs: [0.5, 0.5] })));
 
-    const leased = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
-    await h.http({ method: 'POST', url: `/v1/tasks/${leased.json().task_id}/annotation`, payload: { annotator: 'a', label: 'pos' } });
-    await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
+    const a = await h.as(projectId, 'a');
+    const leased = await a.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` });
+    expect((await a.http({ method: 'POST', url: `/v1/tasks/${leased.json().task_id}/annotation`, payload: { label: 'pos' } })).statusCode).toBe(201);
+    expect((await a.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` })).statusCode).toBe(200);
 
     const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/progress` });
     expect(res.statusCode).toBe(200);
@@ -59,6 +60,26 @@ describe('GET /v1/projects/{project_id}/progress', () => {
       ranking: null,
     });
     expect((await h.http({ method: 'GET', url: `/v1/projects/${MISSING}/progress` })).statusCode).toBe(404);
+  });
+
+  it('is readable by every member, a viewer too, and by nobody outside the project', async () => {
+    const projectId = await createProject(h);
+    const other = await createProject(h);
+    for (const role of ['manager', 'annotator', 'reviewer', 'expert', 'viewer'] as const) {
+      const member = await h.as(projectId, `progress ${role}`, role);
+      for (const url of [`/v1/projects/${projectId}/progress`, `/v1/projects/${projectId}/models`, `/v1/projects/${projectId}/ranking`]) {
+        expect([role, url, (await member.http({ method: 'GET', url })).statusCode]).toEqual([role, url, 200]);
+      }
+    }
+    // An integrator feeds items, and reads no labeling state.
+    const integrator = await h.as(projectId, 'progress integrator', 'integrator');
+    expect((await integrator.http({ method: 'GET', url: `/v1/projects/${projectId}/progress` })).statusCode).toBe(403);
+    // A member of another project learns nothing about this one: 404, as for a missing project.
+    const outsider = await h.as(other, 'outsider', 'manager');
+    const res = await outsider.http({ method: 'GET', url: `/v1/projects/${projectId}/progress` });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().type).toBe('https://alder.dev/problems/not-found');
+    expect((await outsider.http({ method: 'GET', url: `/v1/projects/${projectId}/models/1` })).statusCode).toBe(404);
   });
 });
 
@@ -137,7 +158,7 @@ describe('GET /v1/projects/{project_id}/ranking', () => {
       { itemId: ids[3]!, priority: 0.7, score: 0.7, probs: [0.35, 0.65], rationale: 'long text' },
     ]);
     await h.db.pool.query(`UPDATE items SET status = 'labeled' WHERE id = $1`, [ids[2]]);
-    await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
+    expect((await (await h.as(projectId, 'a')).http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` })).statusCode).toBe(200);
 
     const res = await h.http({ method: 'GET', url: `/v1/projects/${projectId}/ranking?limit=2` });
     expect(res.statusCode).toBe(200);

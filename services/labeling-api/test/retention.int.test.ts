@@ -1,7 +1,8 @@
 import { outboxRetention, processedJobsRetention, startRetention } from '@alder/queues';
 import { createLogger } from '@alder/logger';
 import { taskLeasesRetention } from '../src/index';
-import { createProject, insertItems, insertRanking, startHarness, type Harness } from './harness';
+import { createProject, insertItems, insertRanking, startHarness, type Harness, type Member } from './harness';
+import { syncItemExpiry } from './harness';
 
 const HORIZON_HOURS = 24;
 
@@ -14,82 +15,117 @@ afterAll(async () => {
 });
 
 const log = createLogger({ level: 'silent' });
-const next = (projectId: string, annotator: string) => h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator } });
-const submit = (taskId: string, label = 'pos') => h.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: { annotator: 'alice', label } });
-const release = (taskId: string) => h.http({ method: 'DELETE', url: `/v1/tasks/${taskId}` });
+const submit = (by: Member, taskId: string, label = 'pos') => by.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: { label } });
+const release = (by: Member, taskId: string) => by.http({ method: 'DELETE', url: `/v1/tasks/${taskId}` });
 
-/** Moves a lease (and its item's copy of it) `hours` into the past, as if it had been made then. */
+/** Moves a lease (and its slot, while it holds one) `hours` into the past, as if it had been made then. */
 async function age(taskId: string, hours: number): Promise<void> {
   await h.db.pool.query(
     `UPDATE task_leases SET created_at = created_at - make_interval(hours => $2), expires_at = expires_at - make_interval(hours => $2),
                             ended_at = ended_at - make_interval(hours => $2) WHERE id = $1`,
     [taskId, hours],
   );
-  await h.db.pool.query('UPDATE items SET lease_expires_at = lease_expires_at - make_interval(hours => $2) WHERE lease_id = $1', [taskId, hours]);
+  await h.db.pool.query('UPDATE item_slots SET expires_at = expires_at - make_interval(hours => $2) WHERE lease_id = $1', [taskId, hours]);
+  await syncItemExpiry(h.db.pool, taskId);
+}
+
+/** Lets a lease run out now (its slot stays with it until someone takes the item over). */
+async function expire(taskId: string): Promise<void> {
+  await h.db.pool.query(`UPDATE item_slots SET expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
+  await syncItemExpiry(h.db.pool, taskId);
+  await h.db.pool.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [taskId]);
 }
 
 async function leaseIds(): Promise<string[]> {
   return (await h.db.pool.query<{ id: string }>('SELECT id FROM task_leases ORDER BY id')).rows.map((r) => r.id);
 }
 
-/** A project with `count` pool items in a published cold-start ranking, so tasks can be leased. */
-async function rankedProject(count: number): Promise<string> {
+/** A project with `count` pool items in a published cold-start ranking, and two annotators. */
+async function rankedProject(count: number): Promise<{ projectId: string; ids: number[]; alice: Member; bob: Member }> {
   const projectId = await createProject(h, { lease_seconds: 60 });
   const ids = await insertItems(h.db.pool, projectId, count);
   await insertRanking(h.db.pool, projectId, null, 'cold_start', ids.map((itemId, i) => ({ itemId, priority: count - i, rationale: `cold start: diverse pick ${i + 1} of ${count}` })));
-  return projectId;
+  return { projectId, ids, alice: await h.as(projectId, 'alice'), bob: await h.as(projectId, 'bob') };
 }
 
-async function lease(projectId: string): Promise<string> {
-  const res = await next(projectId, 'alice');
+/** The next task for the member: its id and item. */
+async function lease(projectId: string, by: Member): Promise<{ id: string; itemId: number }> {
+  const res = await by.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` });
   if (res.statusCode !== 200) throw new Error(`next: ${res.statusCode} ${res.body}`);
-  return res.json().task_id;
+  return { id: res.json().task_id, itemId: res.json().item.id };
 }
+
+const outcome = async (taskId: string) => (await h.db.pool.query('SELECT outcome FROM task_leases WHERE id = $1', [taskId])).rows[0]?.outcome;
 
 describe('task lease retention', () => {
-  it('deletes ended leases past the horizon that no annotation came from, and keeps the rest', async () => {
-    const projectId = await rankedProject(7);
-    const oldReleased = await lease(projectId);
-    expect((await release(oldReleased)).statusCode).toBe(204);
-    const oldExpired = await lease(projectId); // never answered
-    const oldSubmitted = await lease(projectId);
-    expect((await submit(oldSubmitted)).statusCode).toBe(201);
-    for (const id of [oldReleased, oldExpired, oldSubmitted]) await age(id, 48);
+  it('deletes ended leases past the horizon that nothing depends on, and keeps the rest', async () => {
+    const { projectId, ids, alice, bob } = await rankedProject(7);
+    // Alice lets her lease run out; bob takes the item over and labels it.
+    const oldExpired = await lease(projectId, alice);
+    await expire(oldExpired.id);
+    const oldSubmitted = await lease(projectId, bob);
+    expect(oldSubmitted.itemId).toBe(oldExpired.itemId);
+    expect(await outcome(oldExpired.id)).toBe('expired');
+    expect((await submit(bob, oldSubmitted.id)).statusCode).toBe(201);
+    const oldReleased = await lease(projectId, alice);
+    expect((await release(alice, oldReleased.id)).statusCode).toBe(204);
+    const oldAbandoned = await lease(projectId, alice); // never answered, and nobody took its item over
 
-    const recentReleased = await lease(projectId);
-    expect((await release(recentReleased)).statusCode).toBe(204);
-    const recentExpired = await lease(projectId);
-    await age(recentExpired, 2); // expired two hours ago: inside the horizon
-    const active = await lease(projectId);
+    const recentReleased = await lease(projectId, alice);
+    expect((await release(alice, recentReleased.id)).statusCode).toBe(204);
+    const recentExpired = await lease(projectId, alice);
+    await expire(recentExpired.id);
+    // Alice takes her own expired item again: the old lease ended just now, inside the horizon.
+    const active = await lease(projectId, alice);
+    expect(active.itemId).toBe(recentExpired.itemId);
+    expect(await outcome(recentExpired.id)).toBe('expired');
+    for (const { id } of [oldExpired, oldSubmitted, oldReleased, oldAbandoned]) await age(id, 48);
 
     const sweeper = startRetention({ pool: h.db.pool, log, horizonHours: HORIZON_HOURS, intervalMs: 3_600_000, targets: [taskLeasesRetention] });
     try {
-      expect(await sweeper.sweepNow()).toEqual({ swept: true, deleted: { task_leases: 2 } });
+      expect(await sweeper.sweepNow()).toEqual({ swept: true, deleted: { task_leases: 1 } });
     } finally {
       await sweeper.close();
     }
-    expect(await leaseIds()).toEqual([oldSubmitted, recentReleased, recentExpired, active].sort());
+    // Kept: the submitted lease (its annotation's provenance), released ones (the record that the
+    // user skipped the item), one still holding its slot (it may yet be submitted), recent ones.
+    expect(await leaseIds()).toEqual([oldSubmitted, oldReleased, oldAbandoned, recentReleased, recentExpired, active].map((l) => l.id).sort());
 
     // The annotation keeps its lease, with what the annotator was shown.
     const { rows } = await h.db.pool.query(
       `SELECT l.selection_strategy, l.outcome FROM annotations a JOIN task_leases l ON l.id = a.lease_id WHERE a.lease_id = $1`,
-      [oldSubmitted],
+      [oldSubmitted.id],
     );
     expect(rows).toEqual([{ selection_strategy: 'cold_start', outcome: 'annotated' }]);
-    // A deleted lease is unknown now; the active one still works.
-    expect((await submit(oldExpired)).statusCode).toBe(404);
-    expect((await submit(active)).statusCode).toBe(201);
+    // A deleted lease is unknown now; the abandoned one is still taken, late; the active one works.
+    expect((await submit(alice, oldExpired.id)).statusCode).toBe(404);
+    const late = await submit(alice, oldAbandoned.id);
+    expect(late.statusCode).toBe(201);
+    expect(late.json()).toMatchObject({ late: true, user_id: alice.userId });
+    const onTime = await submit(alice, active.id);
+    expect(onTime.statusCode).toBe(201);
+    expect(onTime.json().late).toBe(false);
+    // Her skips outlived the sweep: she is never offered those items again.
+    const rest = [await lease(projectId, alice), await lease(projectId, alice)].map((l) => l.itemId);
+    expect(rest).toEqual([ids[5], ids[6]]);
+    expect(rest).not.toContain(oldReleased.itemId);
+    expect((await alice.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` })).statusCode).toBe(204);
   });
 
   it('sweeps outbox, job claims and leases together, in batches', async () => {
-    const projectId = await rankedProject(5);
-    const released: string[] = [];
+    const { projectId, alice, bob } = await rankedProject(6);
+    const expired: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const id = await lease(projectId);
-      expect((await release(id)).statusCode).toBe(204);
-      await age(id, 100);
-      released.push(id);
+      // Each of alice's leases runs out and bob takes its item over.
+      const mine = await lease(projectId, alice);
+      await expire(mine.id);
+      expect((await lease(projectId, bob)).itemId).toBe(mine.itemId);
+      await age(mine.id, 100);
+      expired.push(mine.id);
     }
+    const skipped = await lease(projectId, alice);
+    expect((await release(alice, skipped.id)).statusCode).toBe(204);
+    await age(skipped.id, 100);
     const before = await leaseIds();
     const sweeper = startRetention({
       pool: h.db.pool,
@@ -106,6 +142,7 @@ describe('task lease retention', () => {
     } finally {
       await sweeper.close();
     }
-    expect(await leaseIds()).toEqual(before.filter((id) => !released.includes(id)));
+    expect(await leaseIds()).toEqual(before.filter((id) => !expired.includes(id)));
+    expect(await leaseIds()).toContain(skipped.id);
   });
 });

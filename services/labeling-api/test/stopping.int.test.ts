@@ -11,10 +11,13 @@ afterAll(async () => {
 
 const criterion = (body: { criteria: { name: string }[] }, name: string) => body.criteria.find((c) => c.name === name);
 
+/** `count` labels by an annotator of the project, through the API. */
 async function label(projectId: string, count: number): Promise<void> {
+  const annotator = await h.as(projectId, 'a');
   for (let i = 0; i < count; i++) {
-    const task = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'a' } });
-    const res = await h.http({ method: 'POST', url: `/v1/tasks/${task.json().task_id}/annotation`, payload: { annotator: 'a', label: 'pos' } });
+    const task = await annotator.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` });
+    expect(task.statusCode).toBe(200);
+    const res = await annotator.http({ method: 'POST', url: `/v1/tasks/${task.json().task_id}/annotation`, payload: { label: 'pos' } });
     expect(res.statusCode).toBe(201);
   }
 }
@@ -29,6 +32,14 @@ describe('label_budget', () => {
 
     expect((await patch({ label_budget: 300 })).json().label_budget).toBe(300);
     expect((await patch({ guidelines: 'x' })).json().label_budget).toBe(300);
+    expect((await patch({ label_budget: null })).json().label_budget).toBeNull();
+    // The budget is the project's managers' to set; the people labeling can only read it.
+    const manager = await h.as(projectId, 'lead', 'manager');
+    const annotator = await h.as(projectId, 'a');
+    const setBy = (member: typeof manager, label_budget: number) => member.http({ method: 'PATCH', url: `/v1/projects/${projectId}`, payload: { label_budget } });
+    expect((await setBy(annotator, 10)).statusCode).toBe(403);
+    expect((await setBy(manager, 250)).json().label_budget).toBe(250);
+    expect((await annotator.http({ method: 'GET', url: `/v1/projects/${projectId}` })).json().label_budget).toBe(250);
     expect((await patch({ label_budget: null })).json().label_budget).toBeNull();
     expect((await h.http({ method: 'GET', url: `/v1/projects/${projectId}` })).json().label_budget).toBeNull();
     expect((await h.http({ method: 'POST', url: '/v1/projects', payload: { name: 'n', labels: ['a', 'b'], label_budget: null } })).json().label_budget).toBeNull();

@@ -1,4 +1,6 @@
-import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, publishColdStart, startHarness, type Harness } from './harness';
+import type { TestRequest, TestResponse } from '@alder/http/testing';
+import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, publishColdStart, startHarness, type Harness, type Member } from './harness';
+import { syncItemExpiry } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -9,9 +11,26 @@ afterAll(async () => {
 });
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
-const next = (projectId: string, annotator: string) => h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator } });
-const submit = (taskId: string, body: Record<string, unknown>) => h.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: body });
-const expire = (taskId: string) => h.db.pool.query(`UPDATE items SET lease_expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
+/** Who leased each task, so a submit or release goes with the holder's key unless told otherwise. */
+const holderOf = new Map<string, Member>();
+/** tasks/next as the project's annotator `name` (a user of their own, made on first use). */
+async function next(projectId: string, name: string): Promise<TestResponse> {
+  const member = await h.as(projectId, name);
+  const res = await member.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: {} });
+  if (res.statusCode === 200) holderOf.set(res.json().task_id, member);
+  return res;
+}
+const asHolder = (taskId: string, by: Member | undefined, request: TestRequest) => (by ?? holderOf.get(taskId))?.http(request) ?? h.http(request);
+const submit = (taskId: string, body: Record<string, unknown>, by?: Member) =>
+  asHolder(taskId, by, { method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: body });
+const release = (taskId: string, query = '', by?: Member) => asHolder(taskId, by, { method: 'DELETE', url: `/v1/tasks/${taskId}${query}` });
+const heartbeat = (taskId: string, by?: Member) => asHolder(taskId, by, { method: 'POST', url: `/v1/tasks/${taskId}/heartbeat` });
+/** Moves a lease's expiry into the past, as time would. */
+const expire = async (taskId: string) => {
+  await h.db.pool.query(`UPDATE item_slots SET expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
+  await syncItemExpiry(h.db.pool, taskId);
+  await h.db.pool.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [taskId]);
+};
 
 describe('POST /v1/projects/{project_id}/tasks/next', () => {
   it('leases the highest-priority item of the current ranking, with what the model thinks', async () => {
@@ -32,13 +51,18 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
       project_id: projectId,
       item: { id: b, external_id: 'i-pool-2', text: 'text of i-pool-2', meta: {} },
       expires_at: expect.any(String),
+      guidelines: '',
+      label_descriptions: {},
       selection: { model_version: 2, strategy: 'margin', score: 0.9, probabilities: { neg: 0.45, pos: 0.55 }, rationale: 'margin 0.10 between pos and neg' },
     });
     const expiresIn = Date.parse(task.expires_at) - before;
     expect(expiresIn).toBeGreaterThan(290_000);
     expect(expiresIn).toBeLessThan(310_000);
-    const { rows } = await h.db.pool.query('SELECT leased_by, lease_id, lease_ranking_id FROM items WHERE id = $1', [b]);
-    expect(rows[0]).toMatchObject({ leased_by: 'alice', lease_id: task.task_id });
+    const alice = await h.as(projectId, 'alice');
+    const { rows } = await h.db.pool.query('SELECT user_id, lease_id, slot FROM item_slots WHERE item_id = $1', [b]);
+    expect(rows).toEqual([{ user_id: alice.userId, lease_id: task.task_id, slot: 0 }]);
+    const logged = await h.db.pool.query('SELECT user_id, annotator, api_key_id FROM task_leases WHERE id = $1', [task.task_id]);
+    expect(logged.rows[0]).toEqual({ user_id: alice.userId, annotator: 'alice', api_key_id: alice.keyId });
     expect((await next(projectId, 'bob')).json().item.id).toBe(c);
     expect((await next(projectId, 'carol')).json().item.id).toBe(a);
     expect((await next(projectId, 'dave')).statusCode).toBe(204);
@@ -63,6 +87,7 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
   it('answers 503 ranking-pending with Retry-After before the first ranking, and leases nothing', async () => {
     const projectId = await createProject(h);
     const [first, second, third] = await insertItems(h.db.pool, projectId, 3);
+    await h.as(projectId, 'alice');
     const before = await counts(h.db.pool);
     const pending = await next(projectId, 'alice');
     expect(pending.statusCode).toBe(503);
@@ -136,9 +161,12 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
     const res = await next(projectId, 'alice');
     expect(res.statusCode).toBe(204);
     expect(res.body).toBe('');
-    const missing = await next(MISSING, 'alice');
+    const missing = await h.http({ method: 'POST', url: `/v1/projects/${MISSING}/tasks/next`, payload: {} });
     expect(missing.statusCode).toBe(404);
-    expect((await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: {} })).statusCode).toBe(422);
+    // Nobody leases on another's behalf: a body naming an annotator is refused.
+    const onBehalf = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next`, payload: { annotator: 'alice' } });
+    expect(onBehalf.statusCode).toBe(422);
+    expect(onBehalf.json().errors).toEqual([{ path: 'body/annotator', message: 'is not a known property' }]);
   });
 
   it('never gives two concurrent callers the same item', async () => {
@@ -150,7 +178,7 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
     expect(leased).toHaveLength(12);
     expect(new Set(leased).size).toBe(12);
     expect(results.filter((r) => r.statusCode === 204)).toHaveLength(8);
-    const { rows } = await h.db.pool.query('SELECT count(DISTINCT lease_id)::int AS n FROM items WHERE project_id = $1 AND lease_id IS NOT NULL', [projectId]);
+    const { rows } = await h.db.pool.query('SELECT count(DISTINCT s.lease_id)::int AS n FROM item_slots s JOIN items i ON i.id = s.item_id WHERE i.project_id = $1', [projectId]);
     expect(rows[0].n).toBe(12);
   });
 
@@ -168,7 +196,7 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
       const served = await next(projectId, 'alice');
       expect(served.statusCode).toBe(200);
       expect(served.json().item.id).toBe(ids[2]);
-      const submitted = await submit(served.json().task_id, { annotator: 'alice', label: 'pos' });
+      const submitted = await submit(served.json().task_id, { label: 'pos' });
       expect(submitted.statusCode).toBe(201);
     } finally {
       await building.query('ROLLBACK');
@@ -200,7 +228,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
     // A newer ranking replacing the one the task came from must not change its provenance.
     await insertRanking(h.db.pool, projectId, modelId, 'margin', []);
 
-    const res = await submit(task.task_id, { annotator: 'alice', label: 'neg', rationale: 'sarcasm', time_spent_ms: 4200 });
+    const res = await submit(task.task_id, { label: 'neg', rationale: 'sarcasm', time_spent_ms: 4200 });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toEqual({
       id: expect.any(Number),
@@ -212,6 +240,8 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
       rationale: 'sarcasm',
       time_spent_ms: 4200,
       annotator: 'alice',
+      user_id: (await h.as(projectId, 'alice')).userId,
+      late: false,
       source: 'annotator',
       selection: { model_version: 1, strategy: 'entropy', score: 0.7 },
       created_at: expect.any(String),
@@ -228,8 +258,13 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
       selection_strategy: 'entropy',
     });
     expect(annotation.rows[0].selection_score).toBeCloseTo(0.7, 5);
-    const row = await h.db.pool.query('SELECT status, lease_id, leased_by, lease_expires_at FROM items WHERE id = $1', [item]);
-    expect(row.rows[0]).toEqual({ status: 'labeled', lease_id: null, leased_by: null, lease_expires_at: null });
+    const row = await h.db.pool.query('SELECT status FROM items WHERE id = $1', [item]);
+    expect(row.rows[0]).toEqual({ status: 'labeled' });
+    // The slot is the annotation's for good; the lease ended as annotated.
+    const slot = await h.db.pool.query('SELECT expires_at FROM item_slots WHERE lease_id = $1', [task.task_id]);
+    expect(slot.rows).toEqual([{ expires_at: null }]);
+    const ended = await h.db.pool.query('SELECT outcome FROM task_leases WHERE id = $1', [task.task_id]);
+    expect(ended.rows[0].outcome).toBe('annotated');
     const project = await h.db.pool.query('SELECT label_count FROM projects WHERE id = $1', [projectId]);
     expect(project.rows[0].label_count).toBe(1);
   });
@@ -239,28 +274,37 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
     await insertItems(h.db.pool, projectId, 1);
     await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
-    expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).statusCode).toBe(201);
+    expect((await submit(task.task_id, { label: 'pos' })).statusCode).toBe(201);
     const before = await counts(h.db.pool);
-    const again = await submit(task.task_id, { annotator: 'alice', label: 'neg' });
+    const again = await submit(task.task_id, { label: 'neg' });
     expect(again.statusCode).toBe(409);
     expect(again.json().type).toBe('https://alder.dev/problems/already-annotated');
     expect(await counts(h.db.pool)).toEqual(before);
   });
 
-  it('409 for an expired lease, also once someone else holds the item; nothing written', async () => {
+  it('keeps a late submission flagged late while its slot is free; 409 overlap-full once someone took it, nothing written', async () => {
     const projectId = await createProject(h);
-    await insertItems(h.db.pool, projectId, 1);
+    await insertItems(h.db.pool, projectId, 2);
     await publishColdStart(h.db.pool, projectId);
-    const task = (await next(projectId, 'alice')).json();
-    await expire(task.task_id);
-    const before = await counts(h.db.pool);
-    const late = await submit(task.task_id, { annotator: 'alice', label: 'pos' });
-    expect(late.statusCode).toBe(409);
-    expect(late.json().type).toBe('https://alder.dev/problems/lease-expired');
-    expect(await counts(h.db.pool)).toEqual(before);
+    const kept = (await next(projectId, 'alice')).json();
+    await expire(kept.task_id);
+    const late = await submit(kept.task_id, { label: 'pos' });
+    expect(late.statusCode).toBe(201);
+    expect(late.json().late).toBe(true);
+    const stored = await h.db.pool.query('SELECT late FROM annotations WHERE id = $1', [late.json().id]);
+    expect(stored.rows[0].late).toBe(true);
+
+    const lost = (await next(projectId, 'alice')).json();
+    await expire(lost.task_id);
     const bobs = (await next(projectId, 'bob')).json();
-    expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).json().type).toBe('https://alder.dev/problems/lease-expired');
-    expect((await submit(bobs.task_id, { annotator: 'bob', label: 'pos' })).statusCode).toBe(201);
+    expect(bobs.item.id).toBe(lost.item.id);
+    expect((await h.db.pool.query('SELECT outcome FROM task_leases WHERE id = $1', [lost.task_id])).rows[0].outcome).toBe('expired');
+    const before = await counts(h.db.pool);
+    const refused = await submit(lost.task_id, { label: 'pos' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().type).toBe('https://alder.dev/problems/overlap-full');
+    expect(await counts(h.db.pool)).toEqual(before);
+    expect((await submit(bobs.task_id, { label: 'pos' })).statusCode).toBe(201);
   });
 
   it('403 when the annotator is not the lease holder; nothing written', async () => {
@@ -268,8 +312,9 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
     await insertItems(h.db.pool, projectId, 1);
     await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
+    const mallory = await h.as(projectId, 'mallory');
     const before = await counts(h.db.pool);
-    const res = await submit(task.task_id, { annotator: 'mallory', label: 'pos' });
+    const res = await submit(task.task_id, { label: 'pos' }, mallory);
     expect(res.statusCode).toBe(403);
     expect(res.json().type).toBe('https://alder.dev/problems/forbidden');
     expect(await counts(h.db.pool)).toEqual(before);
@@ -281,18 +326,42 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
     await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
     const before = await counts(h.db.pool);
-    const res = await submit(task.task_id, { annotator: 'alice', label: 'maybe' });
+    const res = await submit(task.task_id, { label: 'maybe' });
     expect(res.statusCode).toBe(422);
     expect(res.json().errors).toEqual([{ path: 'body/label', message: 'must be one of: pos, neg' }]);
     expect(await counts(h.db.pool)).toEqual(before);
-    expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).statusCode).toBe(201);
+    expect((await submit(task.task_id, { label: 'pos' })).statusCode).toBe(201);
   });
 
-  it('404 for an unknown or malformed task id; 422 for a bad body', async () => {
-    expect((await submit(MISSING, { annotator: 'alice', label: 'pos' })).statusCode).toBe(404);
-    expect((await submit('not-a-uuid', { annotator: 'alice', label: 'pos' })).statusCode).toBe(404);
-    expect((await submit(MISSING, { annotator: 'alice', label: 'pos', time_spent_ms: -1 })).statusCode).toBe(422);
-    expect((await submit(MISSING, { label: 'pos' })).statusCode).toBe(422);
+  it('404 for an unknown or malformed task id; 422 for a bad body or one naming the annotator, nothing written', async () => {
+    expect((await submit(MISSING, { label: 'pos' })).statusCode).toBe(404);
+    expect((await submit('not-a-uuid', { label: 'pos' })).statusCode).toBe(404);
+    const projectId = await createProject(h);
+    await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
+    const task = (await next(projectId, 'alice')).json();
+    const before = await counts(h.db.pool);
+    for (const body of [
+      { label: 'pos', time_spent_ms: -1 },
+      {},
+      { label: 'pos', annotator: 'alice' },
+      { label: 'pos', user_id: MISSING },
+      { label: 'pos', status: 'labeled' },
+      { label: 'pos', created_at: '2020-01-01T00:00:00Z' },
+      { label: 'pos ' },
+      { label: ' pos' },
+      { label: 'Pos' },
+      // Cyrillic er and Latin o, s: a look-alike of "pos".
+      { label: '\u0440os' },
+      { label: 'pos\u0000' },
+      { label: 'pos', rationale: 'x'.repeat(10_001) },
+    ]) {
+      const res = await submit(task.task_id, body);
+      expect([res.statusCode, JSON.stringify(body)]).toEqual([422, JSON.stringify(body)]);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect(await counts(h.db.pool)).toEqual(before);
+    expect((await submit(task.task_id, { label: 'pos', rationale: 'fine' })).statusCode).toBe(201);
   });
 
   it('enqueues exactly one train-model when the labels reach retrain_every', async () => {
@@ -302,7 +371,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
     const trainings = async () => (await outboxFor(h.db.pool, projectId)).filter((j) => j.queue === 'training');
     for (let n = 1; n <= 5; n++) {
       const task = (await next(projectId, 'alice')).json();
-      expect((await submit(task.task_id, { annotator: 'alice', label: 'pos' })).statusCode).toBe(201);
+      expect((await submit(task.task_id, { label: 'pos' })).statusCode).toBe(201);
       expect(await trainings()).toHaveLength(n >= 3 ? 1 : 0);
     }
     expect(await trainings()).toEqual([{ queue: 'training', job_name: 'train-model', payload: { projectId, reason: 'labels' } }]);
@@ -315,7 +384,7 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
     await insertItems(h.db.pool, projectId, 1);
     await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
-    const results = await Promise.all(Array.from({ length: 5 }, () => submit(task.task_id, { annotator: 'alice', label: 'pos' })));
+    const results = await Promise.all(Array.from({ length: 5 }, () => submit(task.task_id, { label: 'pos' })));
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
     const { rows } = await h.db.pool.query('SELECT count(*)::int AS n FROM annotations WHERE lease_id = $1', [task.task_id]);
     expect(rows[0].n).toBe(1);
@@ -328,10 +397,13 @@ describe('DELETE /v1/tasks/{task_id}', () => {
     const [item] = await insertItems(h.db.pool, projectId, 1);
     await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
-    expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}?annotator=mallory` })).statusCode).toBe(403);
-    expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}?annotator=alice` })).statusCode).toBe(204);
-    expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}` })).statusCode).toBe(204);
-    const late = await submit(task.task_id, { annotator: 'alice', label: 'pos' });
+    expect((await release(task.task_id, '', await h.as(projectId, 'mallory'))).statusCode).toBe(403);
+    expect((await release(task.task_id, '?reason=bored')).statusCode).toBe(422);
+    expect((await release(task.task_id, '?reason=unsure')).statusCode).toBe(204);
+    expect((await release(task.task_id)).statusCode).toBe(204);
+    const logged = await h.db.pool.query('SELECT outcome, release_reason FROM task_leases WHERE id = $1', [task.task_id]);
+    expect(logged.rows[0]).toEqual({ outcome: 'released', release_reason: 'unsure' });
+    const late = await submit(task.task_id, { label: 'pos' });
     expect(late.statusCode).toBe(409);
     expect(late.json().type).toBe('https://alder.dev/problems/lease-released');
     expect((await next(projectId, 'bob')).json().item.id).toBe(item);
@@ -342,8 +414,8 @@ describe('DELETE /v1/tasks/{task_id}', () => {
     await insertItems(h.db.pool, projectId, 1);
     await publishColdStart(h.db.pool, projectId);
     const task = (await next(projectId, 'alice')).json();
-    await submit(task.task_id, { annotator: 'alice', label: 'pos' });
-    const res = await h.http({ method: 'DELETE', url: `/v1/tasks/${task.task_id}` });
+    await submit(task.task_id, { label: 'pos' });
+    const res = await release(task.task_id);
     expect(res.statusCode).toBe(409);
     expect(res.json().type).toBe('https://alder.dev/problems/already-annotated');
     expect((await h.http({ method: 'DELETE', url: `/v1/tasks/${MISSING}` })).statusCode).toBe(404);

@@ -101,7 +101,7 @@ export async function pruneRankings(pool: Pool, projectId: string): Promise<numb
     `DELETE FROM rankings r
       WHERE r.project_id = $1
         AND r.id IS DISTINCT FROM (SELECT current_ranking_id FROM projects WHERE id = $1)
-        AND NOT EXISTS (SELECT 1 FROM items i WHERE i.lease_id IS NOT NULL AND i.lease_ranking_id = r.id)
+        AND NOT EXISTS (SELECT 1 FROM item_slots s WHERE s.ranking_id = r.id AND s.expires_at IS NOT NULL)
         AND ((r.status = 'building' AND r.created_at < now() - make_interval(mins => $3))
           OR (r.status = 'ready' AND r.id NOT IN (
                 SELECT id FROM rankings WHERE project_id = $1 AND status = 'ready' ORDER BY id DESC LIMIT $2)))`,

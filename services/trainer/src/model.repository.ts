@@ -1,3 +1,5 @@
+import { appendAuditEvents, SYSTEM_ACTOR } from '@alder/audit';
+import { LABEL_RULE } from './training-data.repository';
 import type { Pool, PoolClient } from '@alder/db';
 import { claimJob, enqueue, isJobProcessed, samplingQueue } from '@alder/queues';
 import { requestFollowupIfDue } from '@alder/retraining';
@@ -100,11 +102,16 @@ export async function failTraining(pool: Pool, training: Training, error: string
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query(
+    const failed = await client.query(
       `UPDATE models SET status = 'failed', error = $3, finished_at = now()
         WHERE id = $1 AND status = 'training' AND started_at = $2::timestamptz`,
       [training.modelId, training.token, error.slice(0, 2_000)],
     );
+    if (failed.rowCount === 1) {
+      await appendAuditEvents(client, [
+        { projectId: training.projectId, kind: 'model.failed', actor: SYSTEM_ACTOR, subject: { type: 'model', id: String(training.modelId) }, after: { version: training.version, error: error.slice(0, 2_000) } },
+      ]);
+    }
     if (jobKey) await claimJob(client, jobKey);
     await client.query('COMMIT');
   } catch (err) {
@@ -124,6 +131,8 @@ export interface FinishedTraining {
   trainMs: number;
   hyperparameters: Record<string, unknown>;
   annotationIds: number[];
+  /** The exact training set: each item's label and where it came from. */
+  examples: { itemId: number; label: string; source: 'resolution' | 'annotation'; sourceId: number }[];
   maxAnnotationId: number | null;
   /** projects.label_count in the snapshot the training set was read from. */
   labelCountSeen: number;
@@ -165,6 +174,12 @@ export async function finishTraining(client: PoolClient, training: Training, job
     'INSERT INTO model_training_labels (model_id, annotation_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING',
     [modelId, done.annotationIds],
   );
+  await client.query(
+    `INSERT INTO model_training_set (model_id, item_id, label, source, source_id)
+     SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[]) ON CONFLICT DO NOTHING`,
+    [modelId, done.examples.map((e) => e.itemId), done.examples.map((e) => e.label), done.examples.map((e) => e.source), done.examples.map((e) => e.sourceId)],
+  );
+  await client.query('UPDATE models SET label_rule = $2 WHERE id = $1', [modelId, LABEL_RULE]);
   // Versions only grow, so this guard never refuses in practice; it keeps an old model from
   // replacing a newer one whatever the interleaving.
   const current = await client.query(
@@ -173,6 +188,24 @@ export async function finishTraining(client: PoolClient, training: Training, job
     [projectId, modelId, training.version],
   );
   const isCurrent = current.rowCount === 1;
+  await appendAuditEvents(client, [
+    {
+      projectId,
+      kind: 'model.trained',
+      actor: SYSTEM_ACTOR,
+      subject: { type: 'model', id: String(modelId) },
+      after: {
+        version: training.version,
+        metrics: done.metrics,
+        train_count: done.trainCount,
+        test_count: done.testCount,
+        backend: done.backend,
+        train_ms: done.trainMs,
+        max_annotation_id: done.maxAnnotationId,
+        current: isCurrent,
+      },
+    },
+  ]);
   if (isCurrent) await enqueue(client, samplingQueue, 'rank-pool', { projectId, modelId, reason: 'model-trained' });
 
   const followup = await requestFollowupIfDue(client, projectId, done.labelCountSeen);

@@ -115,6 +115,7 @@ export async function processTrainModel(
         trainMs,
         hyperparameters: hyperparameters(trained.summary, deps.trainOptions),
         annotationIds: data.annotationIds,
+        examples: data.examples,
         maxAnnotationId: data.maxAnnotationId,
         labelCountSeen: data.labelCountSeen,
       });

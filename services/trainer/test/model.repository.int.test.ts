@@ -31,6 +31,7 @@ const finished = (labelCountSeen: number): FinishedTraining => ({
   trainMs: 1,
   hyperparameters: {},
   annotationIds: [],
+  examples: [],
   maxAnnotationId: null,
   labelCountSeen,
 });

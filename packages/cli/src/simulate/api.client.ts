@@ -109,10 +109,10 @@ export function createApiClient(options: ApiClientOptions) {
      * the API answers 503 ranking-pending until sampling has published the cold start: asked
      * again after each Retry-After, up to RANKING_PENDING_TRIES times.
      */
-    nextTask: async (id: string, annotator: string) => {
+    nextTask: async (id: string) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const r = await call<SuccessBody<'getNextTask'> | undefined>(api, 'POST', `${project(id)}/tasks/next`, { annotator }, [200, 204]);
+          const r = await call<SuccessBody<'getNextTask'> | undefined>(api, 'POST', `${project(id)}/tasks/next`, {}, [200, 204]);
           return r.status === 204 ? null : r.body!;
         } catch (error) {
           if (!(error instanceof ApiError) || error.problemType !== RANKING_PENDING || attempt >= RANKING_PENDING_TRIES) throw error;

@@ -94,7 +94,8 @@ function pointOf(model: ModelVersion): CurvePoint {
 }
 
 /**
- * Simulated annotators label up to `count` items concurrently: each takes the next task,
+ * Simulated annotators label up to `count` items concurrently, all as the key's user (with the
+ * default overlap of one, a user may hold many leases at once): each takes the next task,
  * submits its hidden gold label and goes on. Returns how many were labeled (fewer when the
  * pool runs out).
  */
@@ -102,10 +103,10 @@ async function annotate(ctx: ApiRunContext, projectId: string, gold: Map<string,
   let claimed = 0;
   let done = 0;
   let exhausted = false;
-  const annotator = async (name: string) => {
+  const annotator = async () => {
     while (!exhausted && claimed < count) {
       claimed++;
-      const task = await ctx.client.nextTask(projectId, name);
+      const task = await ctx.client.nextTask(projectId);
       if (!task) {
         claimed--;
         exhausted = true;
@@ -113,11 +114,11 @@ async function annotate(ctx: ApiRunContext, projectId: string, gold: Map<string,
       }
       const label = gold.get(task.item.external_id);
       if (label === undefined) throw new ApiError(`task ${task.task_id} is for item "${task.item.external_id}", which the simulator did not ingest`, null);
-      await ctx.client.submitAnnotation(task.task_id, { annotator: name, label, time_spent_ms: 0 });
+      await ctx.client.submitAnnotation(task.task_id, { label, time_spent_ms: 0 });
       done++;
     }
   };
-  await Promise.all(Array.from({ length: ctx.api.annotators }, (_, i) => annotator(`sim-annotator-${i + 1}`)));
+  await Promise.all(Array.from({ length: ctx.api.annotators }, () => annotator()));
   return done;
 }
 

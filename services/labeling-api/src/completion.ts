@@ -1,0 +1,84 @@
+import type { Queryable } from '@alder/db';
+import type { Actor } from '@alder/http';
+import type { AuditEntry } from './audit';
+import { assess, REVIEW_BANDS, type Policy } from './resolution';
+import { activeAnnotations, insertResolution, queueForReview } from './resolution.repository';
+import type { LeaseState } from './tasks.repository';
+
+const itemOf = (lease: LeaseState) => ({ id: lease.item_id, externalId: lease.external_id });
+
+/** What the model showed with a lease: its probability per label, or null. */
+function shownModel(probs: number[] | null, labels: string[] | null): Record<string, number> | null {
+  return probs && labels ? Object.fromEntries(labels.map((label, i) => [label, probs[i]!])) : null;
+}
+
+/**
+ * What follows an annotation, in its transaction; returns the audit entries to record with it.
+ * On a gold item, a wrong answer queues the item for review (a gold failure of that annotator);
+ * on an item that now has all its annotations, the item resolves at once (agreement, majority,
+ * single annotator) or goes to review. An item that needs one annotation is assessed on this one
+ * alone, without reading its annotations back (the common case, on the annotator's hot path).
+ */
+export async function afterAnnotation(
+  db: Queryable,
+  actor: Actor,
+  lease: LeaseState,
+  annotation: { id: number; label: string; late: boolean },
+  completed: boolean,
+): Promise<AuditEntry[]> {
+  if (lease.gold_answer !== null) {
+    if (annotation.label === lease.gold_answer) return [];
+    await queueForReview(db, {
+      projectId: lease.project_id,
+      itemId: lease.item_id,
+      priority: REVIEW_BANDS.gold_failure + 0.5,
+      reasons: ['gold_failure'],
+      proposedLabel: lease.gold_answer,
+      aboutUserId: actor.userId,
+    });
+    return [
+      { projectId: lease.project_id, kind: 'review.queued', subject: { type: 'item', id: String(lease.item_id) }, item: itemOf(lease), after: { reasons: ['gold_failure'], user_id: actor.userId } },
+    ];
+  }
+  if (!completed) return [];
+  const policy: Policy = lease;
+  let annotations = [annotation];
+  let model = shownModel(lease.selection_probs, lease.model_labels);
+  if (lease.required_annotations > 1) {
+    const active = await activeAnnotations(db, lease.item_id);
+    annotations = active;
+    // What the model showed with the last annotation.
+    const last = active[active.length - 1]!;
+    model = shownModel(last.probs, last.model_labels);
+  }
+  const outcome = assess(annotations, lease.required_annotations, policy, model);
+  if (outcome.kind === 'resolve') {
+    const resolution = await insertResolution(db, { projectId: lease.project_id, itemId: lease.item_id, label: outcome.label, rule: outcome.rule, annotationIds: outcome.annotationIds });
+    return [
+      {
+        projectId: lease.project_id,
+        kind: 'item.resolved',
+        subject: { type: 'item', id: String(lease.item_id) },
+        item: itemOf(lease),
+        after: { resolution_id: resolution.id, label: outcome.label, rule: outcome.rule, annotation_ids: outcome.annotationIds },
+      },
+    ];
+  }
+  await queueForReview(db, { projectId: lease.project_id, itemId: lease.item_id, priority: outcome.priority, reasons: outcome.reasons, proposedLabel: outcome.proposedLabel });
+  return [
+    {
+      projectId: lease.project_id,
+      kind: 'review.queued',
+      subject: { type: 'item', id: String(lease.item_id) },
+      item: itemOf(lease),
+      after: { reasons: outcome.reasons, proposed_label: outcome.proposedLabel, priority: outcome.priority },
+    },
+  ];
+}
+
+/** The rationale the project's policy asks for, as a 422 field error, or null when none is missing. */
+export function missingRationale(lease: LeaseState, label: string, rationale: string | undefined): { path: string; message: string } | null {
+  const required = lease.rationale_required === 'always' || (lease.rationale_required === 'labels' && lease.rationale_labels.includes(label));
+  if (!required || (rationale !== undefined && rationale.trim() !== '')) return null;
+  return { path: 'body/rationale', message: `is required for the label "${label}" by the project's policy` };
+}
