@@ -13,7 +13,8 @@ function shownModel(probs: number[] | null, labels: string[] | null): Record<str
 }
 
 /**
- * What follows an annotation, in its transaction; returns the audit entries to record with it.
+ * What follows an annotation, in its transaction; returns the audit entries to record with it, and
+ * the resolution when the annotation alone resolved its item (the annotation's event carries it).
  * On a gold item, a wrong answer queues the item for review (a gold failure of that annotator);
  * on an item that now has all its annotations, the item resolves at once (agreement, majority,
  * single annotator) or goes to review. An item that needs one annotation is assessed on this one
@@ -25,9 +26,9 @@ export async function afterAnnotation(
   lease: LeaseState,
   annotation: { id: number; label: string; late: boolean },
   completed: boolean,
-): Promise<AuditEntry[]> {
+): Promise<{ entries: AuditEntry[]; resolution: { resolution_id: number; label: string; rule: string } | null }> {
   if (lease.gold_answer !== null) {
-    if (annotation.label === lease.gold_answer) return [];
+    if (annotation.label === lease.gold_answer) return { entries: [], resolution: null };
     await queueForReview(db, {
       projectId: lease.project_id,
       itemId: lease.item_id,
@@ -36,11 +37,14 @@ export async function afterAnnotation(
       proposedLabel: lease.gold_answer,
       aboutUserId: actor.userId,
     });
-    return [
-      { projectId: lease.project_id, kind: 'review.queued', subject: { type: 'item', id: String(lease.item_id) }, item: itemOf(lease), after: { reasons: ['gold_failure'], user_id: actor.userId } },
-    ];
+    return {
+      resolution: null,
+      entries: [
+        { projectId: lease.project_id, kind: 'review.queued', subject: { type: 'item', id: String(lease.item_id) }, item: itemOf(lease), after: { reasons: ['gold_failure'], user_id: actor.userId } },
+      ],
+    };
   }
-  if (!completed) return [];
+  if (!completed) return { entries: [], resolution: null };
   const policy: Policy = lease;
   let annotations = [annotation];
   let model = shownModel(lease.selection_probs, lease.model_labels);
@@ -54,26 +58,35 @@ export async function afterAnnotation(
   const outcome = assess(annotations, lease.required_annotations, policy, model);
   if (outcome.kind === 'resolve') {
     const resolution = await insertResolution(db, { projectId: lease.project_id, itemId: lease.item_id, label: outcome.label, rule: outcome.rule, annotationIds: outcome.annotationIds });
-    return [
-      {
-        projectId: lease.project_id,
-        kind: 'item.resolved',
-        subject: { type: 'item', id: String(lease.item_id) },
-        item: itemOf(lease),
-        after: { resolution_id: resolution.id, label: outcome.label, rule: outcome.rule, annotation_ids: outcome.annotationIds },
-      },
-    ];
+    // A single annotator's label resolves its item in the same change: the annotation's event
+    // records it (one event a label on the hot path, not two).
+    if (outcome.rule === 'single_annotator') return { resolution: { resolution_id: resolution.id, label: outcome.label, rule: outcome.rule }, entries: [] };
+    return {
+      resolution: null,
+      entries: [
+        {
+          projectId: lease.project_id,
+          kind: 'item.resolved',
+          subject: { type: 'item', id: String(lease.item_id) },
+          item: itemOf(lease),
+          after: { resolution_id: resolution.id, label: outcome.label, rule: outcome.rule, annotation_ids: outcome.annotationIds },
+        },
+      ],
+    };
   }
   await queueForReview(db, { projectId: lease.project_id, itemId: lease.item_id, priority: outcome.priority, reasons: outcome.reasons, proposedLabel: outcome.proposedLabel });
-  return [
-    {
-      projectId: lease.project_id,
-      kind: 'review.queued',
-      subject: { type: 'item', id: String(lease.item_id) },
-      item: itemOf(lease),
-      after: { reasons: outcome.reasons, proposed_label: outcome.proposedLabel, priority: outcome.priority },
-    },
-  ];
+  return {
+    resolution: null,
+    entries: [
+      {
+        projectId: lease.project_id,
+        kind: 'review.queued',
+        subject: { type: 'item', id: String(lease.item_id) },
+        item: itemOf(lease),
+        after: { reasons: outcome.reasons, proposed_label: outcome.proposedLabel, priority: outcome.priority },
+      },
+    ],
+  };
 }
 
 /** The rationale the project's policy asks for, as a 422 field error, or null when none is missing. */

@@ -354,11 +354,8 @@ export async function lockLease(db: Queryable, taskId: string): Promise<LeaseSta
 export async function holdSlotForAnnotation(db: Queryable, lease: LeaseState): Promise<{ held: boolean; supersededLease: string | null }> {
   // A gold item has no slots: each annotator may answer it once, late or not.
   if (lease.gold_answer !== null) return { held: true, supersededLease: null };
-  if (lease.holds_slot) {
-    // The item's holders and expiry follow in insertAnnotation's update of the item.
-    await db.query('UPDATE item_slots SET expires_at = NULL WHERE lease_id = $1', [lease.id]);
-    return { held: true, supersededLease: null };
-  }
+  // The lease's own slot becomes the annotation's in insertAnnotation's statement.
+  if (lease.holds_slot) return { held: true, supersededLease: null };
   const { rows } = await db.query<{ previous_lease: string | null }>(
     `WITH free AS (
        SELECT g::smallint AS slot, s.lease_id AS previous_lease
@@ -401,40 +398,53 @@ export interface NewAnnotation {
  */
 export async function insertAnnotation(db: Queryable, input: NewAnnotation): Promise<{ id: number; created_at: Date; completed: boolean }> {
   const { lease } = input;
-  const [stored] = await appendAnnotations(db, [
-    {
-      projectId: lease.project_id,
-      itemId: lease.item_id,
-      label: input.label,
-      annotator: lease.annotator,
-      userId: lease.user_id,
-      rationale: input.rationale,
-      timeSpentMs: input.timeSpentMs,
-      leaseId: lease.id,
-      apiKeyId: input.keyId,
-      modelId: lease.model_id,
-      selectionScore: lease.selection_score,
-      selectionStrategy: lease.selection_strategy,
-      late: input.late,
-    },
-  ]);
-  await db.query(`UPDATE task_leases SET ended_at = now(), outcome = 'annotated' WHERE id = $1`, [lease.id]);
-  // One update of the item: its holders and earliest lease expiry (see OFFERABLE), and labeled
-  // once it has all its annotations (`completed`: by this one).
-  const { rows } = await db.query<{ completed: boolean }>(
-    `WITH was AS (SELECT status FROM items WHERE id = $1)
-     UPDATE items i SET
-       holders = (SELECT count(*) FROM item_slots s WHERE s.item_id = i.id),
-       slots_expire_at = (SELECT min(s.expires_at) FROM item_slots s WHERE s.item_id = i.id AND s.expires_at IS NOT NULL),
-       status = CASE WHEN i.gold_answer IS NULL
-                      AND (SELECT count(*) FROM item_slots s WHERE s.item_id = i.id AND s.expires_at IS NULL) >= i.required_annotations
-                     THEN 'labeled' ELSE i.status END
-     WHERE i.id = $1
-     RETURNING i.status = 'labeled' AND (SELECT status FROM was) <> 'labeled' AS completed`,
-    [lease.item_id],
+  // One statement (the annotator's hot path): the annotation, the lease ended, its slot held for
+  // good, and the item's row brought up to date (holders, earliest lease expiry, labeled once it
+  // has all its annotations). The subqueries read the item's slots as they were before the
+  // statement, so the lease's own slot counts as annotated by its id.
+  const { rows } = await db.query<{ id: number; created_at: Date; completed: boolean }>(
+    `WITH ann AS (
+       ${ANNOTATION_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, 'annotator', $8, $9, $10, $11, $12, $13)
+       RETURNING id, created_at
+     ), ended AS (
+       UPDATE task_leases SET ended_at = now(), outcome = 'annotated' WHERE id = $8
+     ), held AS (
+       UPDATE item_slots SET expires_at = NULL WHERE lease_id = $8
+     ), was AS (
+       SELECT status FROM items WHERE id = $2
+     ), item AS (
+       UPDATE items i SET
+         holders = (SELECT count(*) FROM item_slots s WHERE s.item_id = i.id),
+         slots_expire_at = (SELECT min(s.expires_at) FROM item_slots s WHERE s.item_id = i.id AND s.expires_at IS NOT NULL AND s.lease_id <> $8),
+         status = CASE WHEN i.gold_answer IS NULL
+                        AND (SELECT count(*) FROM item_slots s WHERE s.item_id = i.id AND (s.expires_at IS NULL OR s.lease_id = $8)) >= i.required_annotations
+                       THEN 'labeled' ELSE i.status END
+       WHERE i.id = $2
+       RETURNING i.status
+     )
+     SELECT ann.id, ann.created_at, (SELECT status FROM item) = 'labeled' AND (SELECT status FROM was) <> 'labeled' AS completed FROM ann`,
+    [
+      lease.project_id,
+      lease.item_id,
+      input.label,
+      input.rationale,
+      input.timeSpentMs,
+      lease.annotator,
+      lease.user_id,
+      lease.id,
+      input.keyId,
+      lease.model_id,
+      lease.selection_score,
+      lease.selection_strategy,
+      input.late,
+    ],
   );
-  return { ...stored!, completed: rows[0]?.completed === true };
+  return { ...rows[0]!, completed: rows[0]!.completed === true };
 }
+
+/** The INSERT of an annotator annotation (its columns in order); appendAnnotations and insertAnnotation share it. */
+const ANNOTATION_INSERT = `INSERT INTO annotations (project_id, item_id, label, rationale, time_spent_ms, annotator, user_id, source, lease_id,
+                              api_key_id, model_id, selection_score, selection_strategy, late)`;
 
 /** An annotator's annotation as stored; the provenance fields are null where nothing was shown. */
 export interface AnnotationInput {
@@ -454,17 +464,16 @@ export interface AnnotationInput {
 }
 
 /**
- * Appends annotator annotations, ids in input order. The one write of `source = 'annotator'`
- * rows: submit goes through it, and so do the test fixtures that seed labels (with
- * markLabeled), so the two cannot drift. (Imports are written by ingest, in the statement that
+ * Appends annotator annotations, ids in input order: the test fixtures' write of
+ * `source = 'annotator'` rows (with markLabeled). Submit writes its one row in insertAnnotation's
+ * statement; both use ANNOTATION_INSERT, so the two cannot drift. (Imports are written by ingest, in the statement that
  * inserts their items.) Counting the labels is the caller's: `recordLabels`.
  */
 export async function appendAnnotations(db: Queryable, rows: AnnotationInput[]): Promise<{ id: number; created_at: Date }[]> {
   if (!rows.length) return [];
   const column = <T>(pick: (row: AnnotationInput) => T | undefined) => rows.map((row) => pick(row) ?? null);
   const { rows: stored } = await db.query<{ id: number; created_at: Date }>(
-    `INSERT INTO annotations (project_id, item_id, label, rationale, time_spent_ms, annotator, user_id, source, lease_id,
-                              api_key_id, model_id, selection_score, selection_strategy, late)
+    `${ANNOTATION_INSERT}
      SELECT p, i, l, r, t, a, u, 'annotator', le, k, m, sc, st, coalesce(lt, false)
      FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::uuid[], $8::uuid[], $9::uuid[],
                  $10::bigint[], $11::real[], $12::text[], $13::boolean[]) WITH ORDINALITY AS u(p, i, l, r, t, a, u, le, k, m, sc, st, lt, n)

@@ -126,8 +126,6 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
           keyId: actor.keyId,
           late,
         });
-        // A gold answer checks the annotator; it is no label to train on.
-        if (lease.gold_answer === null) await recordLabels(client, lease.project_id, 1);
         const entries: AuditEntry[] = [
           {
             projectId: lease.project_id,
@@ -155,8 +153,14 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
         if (slot.supersededLease) {
           entries.push({ projectId: lease.project_id, kind: 'lease.expired', subject: { type: 'lease', id: slot.supersededLease }, item: itemOf(lease), after: { taken_over_by: lease.id } });
         }
-        entries.push(...(await afterAnnotation(client, actor, lease, { id: stored.id, label: body.label, late }, stored.completed)));
+        const after = await afterAnnotation(client, actor, lease, { id: stored.id, label: body.label, late }, stored.completed);
+        if (after.resolution) (entries[0]!.after as Record<string, unknown>).resolution = after.resolution;
+        entries.push(...after.entries);
         await audit(client, actor, entries);
+        // Last: counting the label locks the project's row until commit, and every submit to
+        // the project waits for that lock, so it is held for the commit alone. A gold answer
+        // checks the annotator; it is no label to train on.
+        if (lease.gold_answer === null) await recordLabels(client, lease.project_id, 1);
         return { lease, provenance, stored, late };
       });
       reply.code(201);

@@ -61,14 +61,14 @@ describe('audit trail', () => {
       'member.added',
       'lease.created',
       'annotation.created',
-      'item.resolved',
       'lease.created',
       'lease.released',
       'project.updated',
     ]);
-    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const [created, ingested, , leased, annotated, resolved, , released, updated] = trail;
-    expect(resolved).toMatchObject({ item_external_id: first.item.external_id, after: { label: 'neg', rule: 'single_annotator' } });
+    expect(trail.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const [created, ingested, , leased, annotated, , released, updated] = trail;
+    // The annotation resolved its item in the same change: its event says so.
+    expect(annotated.after.resolution).toMatchObject({ label: 'neg', rule: 'single_annotator' });
     expect(created.actor_user_id).not.toBeNull();
     expect(ingested.after).toMatchObject({ received: 3, inserted: 3, duplicates: 0, digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(leased).toMatchObject({ actor_user_id: annotator.userId, actor_key_id: annotator.keyId, item_external_id: first.item.external_id });
@@ -76,11 +76,11 @@ describe('audit trail', () => {
     expect(annotated.after).toMatchObject({ label: 'neg', rationale: 'why not', user_id: annotator.userId, late: false, shown: { strategy: 'cold_start', model_version: null } });
     expect(released).toMatchObject({ subject_id: second.task_id, after: { reason: 'unsure' } });
     expect(updated).toMatchObject({ before: { guidelines: '' }, after: { guidelines: 'Be kind.' } });
-    expect(await verify(projectId)).toEqual({ ok: true, events: 9, pending: 0, first_bad: null });
+    expect(await verify(projectId)).toEqual({ ok: true, events: 8, pending: 0, first_bad: null });
     // The kind filter and keyset paging.
     const leases = (await admin('GET', `/v1/projects/${projectId}/audit?kind=lease.created,lease.released&limit=2`)).json();
-    expect(leases.data.map((e: { seq: number }) => e.seq)).toEqual([4, 7]);
-    expect((await admin('GET', `/v1/projects/${projectId}/audit?kind=lease.created,lease.released&after=${leases.next_after}`)).json().data.map((e: { seq: number }) => e.seq)).toEqual([8]);
+    expect(leases.data.map((e: { seq: number }) => e.seq)).toEqual([4, 6]);
+    expect((await admin('GET', `/v1/projects/${projectId}/audit?kind=lease.created,lease.released&after=${leases.next_after}`)).json().data.map((e: { seq: number }) => e.seq)).toEqual([7]);
   });
 
   it("lists an item's history: its batch, its leases and its annotation, in order", async () => {
@@ -88,7 +88,7 @@ describe('audit trail', () => {
     const res = await admin('GET', `/v1/projects/${projectId}/items/${encodeURIComponent(first.item.external_id)}/history`);
     expect(res.statusCode).toBe(200);
     expect(res.json().item).toMatchObject({ external_id: first.item.external_id, status: 'labeled', split: 'pool' });
-    expect(res.json().data.map((e: { kind: string }) => e.kind)).toEqual(['items.ingested', 'lease.created', 'annotation.created', 'item.resolved']);
+    expect(res.json().data.map((e: { kind: string }) => e.kind)).toEqual(['items.ingested', 'lease.created', 'annotation.created']);
     expect((await admin('GET', `/v1/projects/${projectId}/items/nope/history`)).statusCode).toBe(404);
   });
 
@@ -100,7 +100,7 @@ describe('audit trail', () => {
         at: (ids) => ({ id: ids[4]!, position: 5, reason: 'hash' }),
       },
       // Deleted: the release.
-      { tamper: (ids) => behindTheApisBack('DELETE FROM audit_events WHERE id = $1', [ids[7]]), at: (ids) => ({ id: ids[7]!, position: 8, reason: 'missing_event' }) },
+      { tamper: (ids) => behindTheApisBack('DELETE FROM audit_events WHERE id = $1', [ids[6]]), at: (ids) => ({ id: ids[6]!, position: 7, reason: 'missing_event' }) },
       // Reordered: two events swap places in the chain.
       {
         tamper: (ids, projectId) =>
@@ -115,10 +115,10 @@ describe('audit trail', () => {
         at: (ids) => ({ id: ids[3]!, position: 3, reason: 'hash' }),
       },
       // The last event deleted, then also its link.
-      { tamper: (ids) => behindTheApisBack('DELETE FROM audit_events WHERE id = $1', [ids[8]]), at: (ids) => ({ id: ids[8]!, position: 9, reason: 'missing_event' }) },
+      { tamper: (ids) => behindTheApisBack('DELETE FROM audit_events WHERE id = $1', [ids[7]]), at: (ids) => ({ id: ids[7]!, position: 8, reason: 'missing_event' }) },
       {
-        tamper: (ids) => behindTheApisBack(['DELETE FROM audit_events WHERE id = $1', 'DELETE FROM audit_chain WHERE event_id = $1'], [ids[8]]),
-        at: () => ({ id: null, position: 9, reason: 'missing_tail' }),
+        tamper: (ids) => behindTheApisBack(['DELETE FROM audit_events WHERE id = $1', 'DELETE FROM audit_chain WHERE event_id = $1'], [ids[7]]),
+        at: () => ({ id: null, position: 8, reason: 'missing_tail' }),
       },
     ];
     for (const { tamper, at } of cases) {
