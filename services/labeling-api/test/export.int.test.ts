@@ -2,44 +2,15 @@
 // cursor: content and filters, flat memory, what an aborted or failed stream leaves behind; and
 // deleting a project, whose audit trail outlives it.
 import type { AddressInfo } from 'node:net';
-import { createMember } from '@alder/http';
-import { startTestApp } from '@alder/http/testing';
 import { createLogger } from '@alder/logger';
 import { processRankPool } from '@alder/sampling';
 import { processTrainModel } from '@alder/trainer';
-import { createLabelingHandlers } from '../src/index';
-import { projectDeletionHandlers } from '../src/project-deletion';
-import { createProject, insertItems, insertModel, publishColdStart, type Harness, type Member } from './harness';
-
-/**
- * startHarness() with deleteProject routed too. TODO: once handlers.ts spreads
- * projectDeletionHandlers, this is startHarness() again.
- */
-async function startExportHarness(): Promise<Harness> {
-  const { client, ...rest } = await startTestApp((deps) => ({ ...createLabelingHandlers(deps), ...projectDeletionHandlers(deps) }));
-  const members = new Map<string, Promise<Member>>();
-  return {
-    ...rest,
-    http: (request) => client({ ...request, headers: request.headers ?? { authorization: `Bearer ${rest.adminKey}` } }),
-    as(projectId, name, role = 'annotator') {
-      const id = `${projectId}/${name}`;
-      let member = members.get(id);
-      if (!member) {
-        member = createMember(rest.db.pool, projectId, role, name).then((user) => ({
-          ...user,
-          http: (request) => client({ ...request, headers: { authorization: `Bearer ${user.key}`, ...request.headers } }),
-        }));
-        members.set(id, member);
-      }
-      return member;
-    },
-  };
-}
+import { createProject, insertItems, insertModel, publishColdStart, startHarness, type Harness, type Member } from './harness';
 
 let h: Harness;
 let base: string;
 beforeAll(async () => {
-  h = await startExportHarness();
+  h = await startHarness();
   base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
