@@ -4,13 +4,9 @@ import type { AuditEntry } from './audit';
 import { assess, REVIEW_BANDS, type Policy } from './resolution';
 import { activeAnnotations, insertResolution, queueForReview } from './resolution.repository';
 import type { LeaseState } from './tasks.repository';
+import { itemOfLease, probabilitiesOf } from './tasks.mapping';
 
-const itemOf = (lease: LeaseState) => ({ id: lease.item_id, externalId: lease.external_id });
 
-/** What the model showed with a lease: its probability per label, or null. */
-function shownModel(probs: number[] | null, labels: string[] | null): Record<string, number> | null {
-  return probs && labels ? Object.fromEntries(labels.map((label, i) => [label, probs[i]!])) : null;
-}
 
 /**
  * What follows an annotation, in its transaction; returns the audit entries to record with it, and
@@ -40,20 +36,20 @@ export async function afterAnnotation(
     return {
       resolution: null,
       entries: [
-        { projectId: lease.project_id, kind: 'review.queued', subject: { type: 'item', id: String(lease.item_id) }, item: itemOf(lease), after: { reasons: ['gold_failure'], user_id: actor.userId } },
+        { projectId: lease.project_id, kind: 'review.queued', subject: { type: 'item', id: String(lease.item_id) }, item: itemOfLease(lease), after: { reasons: ['gold_failure'], user_id: actor.userId } },
       ],
     };
   }
   if (!completed) return { entries: [], resolution: null };
   const policy: Policy = lease;
   let annotations = [annotation];
-  let model = shownModel(lease.selection_probs, lease.model_labels);
+  let model = probabilitiesOf(lease.model_labels, lease.selection_probs);
   if (lease.required_annotations > 1) {
     const active = await activeAnnotations(db, lease.item_id);
     annotations = active;
     // What the model showed with the last annotation.
     const last = active[active.length - 1]!;
-    model = shownModel(last.probs, last.model_labels);
+    model = probabilitiesOf(last.model_labels, last.probs);
   }
   const outcome = assess(annotations, lease.required_annotations, policy, model);
   if (outcome.kind === 'resolve') {
@@ -68,7 +64,7 @@ export async function afterAnnotation(
           projectId: lease.project_id,
           kind: 'item.resolved',
           subject: { type: 'item', id: String(lease.item_id) },
-          item: itemOf(lease),
+          item: itemOfLease(lease),
           after: { resolution_id: resolution.id, label: outcome.label, rule: outcome.rule, annotation_ids: outcome.annotationIds },
         },
       ],
@@ -82,7 +78,7 @@ export async function afterAnnotation(
         projectId: lease.project_id,
         kind: 'review.queued',
         subject: { type: 'item', id: String(lease.item_id) },
-        item: itemOf(lease),
+        item: itemOfLease(lease),
         after: { reasons: outcome.reasons, proposed_label: outcome.proposedLabel, priority: outcome.priority },
       },
     ],

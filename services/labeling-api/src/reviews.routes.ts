@@ -16,6 +16,7 @@ import {
   type ReviewState,
 } from './resolution.repository';
 import { findItem } from './items.repository';
+import { probabilitiesOf } from './tasks.mapping';
 
 /** Reviews and escalations: lease the entry that most needs a look, then decide it. */
 export function reviewHandlers({ pool }: HandlerDeps): HandlerMap {
@@ -49,7 +50,7 @@ export function reviewHandlers({ pool }: HandlerDeps): HandlerMap {
         gold_answer: goldFailure ? claimed.gold_answer : null,
         model: {
           version: model.version,
-          probabilities: model.probs && model.labels ? Object.fromEntries(model.labels.map((label, i) => [label, model.probs![i]!])) : null,
+          probabilities: probabilitiesOf(model.labels, model.probs),
         },
         expires_at: claimed.leased_until.toISOString(),
         guidelines: claimed.guidelines,

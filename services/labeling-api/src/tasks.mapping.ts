@@ -72,3 +72,11 @@ export function toAnnotation(a: StoredAnnotation): Schemas['Annotation'] {
     created_at: a.created_at.toISOString(),
   };
 }
+
+/** The item a lease is on, as the audit trail names it. */
+export const itemOfLease = (lease: Pick<LeaseState, 'item_id' | 'external_id'>) => ({ id: lease.item_id, externalId: lease.external_id });
+
+/** Probabilities stored in a model's label order, by label; null when no model scored the item. */
+export function probabilitiesOf(labels: string[] | null, probs: number[] | null): Record<string, number> | null {
+  return probs && labels ? Object.fromEntries(labels.map((label, i) => [label, probs[i]!])) : null;
+}

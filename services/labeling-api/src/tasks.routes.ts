@@ -11,7 +11,7 @@ import {
   whyNoTask,
   type LeaseState,
 } from './tasks.repository';
-import { leaseProvenance, toAnnotation, toTask } from './tasks.mapping';
+import { itemOfLease, leaseProvenance, probabilitiesOf, toAnnotation, toTask } from './tasks.mapping';
 import { audit, type AuditEntry } from './audit';
 import { afterAnnotation, missingRationale } from './completion';
 
@@ -36,14 +36,6 @@ function endedProblem(lease: LeaseState) {
   if (lease.outcome === 'annotated') return problems.conflict('already-annotated', 'This task already has its annotation.');
   if (lease.outcome === 'released') return problems.conflict('lease-released', 'This task was released; ask for a new task.');
   return null;
-}
-
-const itemOf = (lease: LeaseState) => ({ id: lease.item_id, externalId: lease.external_id });
-
-/** The probabilities the annotator was shown, by label; null when no model scored the item. */
-function shownProbabilities(lease: LeaseState): Record<string, number> | null {
-  if (!lease.selection_probs || !lease.model_labels) return null;
-  return Object.fromEntries(lease.model_labels.map((label, i) => [label, lease.selection_probs![i]!]));
 }
 
 /** The lease of a task the caller holds, locked; 404 / 403 otherwise. */
@@ -84,7 +76,7 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
         if (!lease.holds_slot) throw problems.conflict('lease-expired', 'The lease on this task expired and its slot went to someone else; ask for a new task.');
         const expiresAt = await extendLease(client, lease);
         await audit(client, actor, [
-          { projectId: lease.project_id, kind: 'lease.extended', subject: { type: 'lease', id: lease.id }, item: itemOf(lease), after: { expires_at: expiresAt.toISOString() } },
+          { projectId: lease.project_id, kind: 'lease.extended', subject: { type: 'lease', id: lease.id }, item: itemOfLease(lease), after: { expires_at: expiresAt.toISOString() } },
         ]);
         return { task_id: lease.id, expires_at: expiresAt.toISOString() };
       });
@@ -131,7 +123,7 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
             projectId: lease.project_id,
             kind: 'annotation.created',
             subject: { type: 'annotation', id: String(stored.id) },
-            item: itemOf(lease),
+            item: itemOfLease(lease),
             after: {
               annotation_id: stored.id,
               task_id: lease.id,
@@ -145,13 +137,13 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
                 model_version: lease.model_version,
                 strategy: provenance.selection_strategy,
                 score: provenance.selection_score,
-                probabilities: shownProbabilities(lease),
+                probabilities: probabilitiesOf(lease.model_labels, lease.selection_probs),
               },
             },
           },
         ];
         if (slot.supersededLease) {
-          entries.push({ projectId: lease.project_id, kind: 'lease.expired', subject: { type: 'lease', id: slot.supersededLease }, item: itemOf(lease), after: { taken_over_by: lease.id } });
+          entries.push({ projectId: lease.project_id, kind: 'lease.expired', subject: { type: 'lease', id: slot.supersededLease }, item: itemOfLease(lease), after: { taken_over_by: lease.id } });
         }
         const after = await afterAnnotation(client, actor, lease, { id: stored.id, label: body.label, late }, stored.completed);
         if (after.resolution) (entries[0]!.after as Record<string, unknown>).resolution = after.resolution;
@@ -187,7 +179,7 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
         if (lease.outcome === null || lease.outcome === 'expired') {
           const reason = request.query.reason ?? 'skip';
           await releaseLease(client, lease, reason);
-          await audit(client, actor, [{ projectId: lease.project_id, kind: 'lease.released', subject: { type: 'lease', id: lease.id }, item: itemOf(lease), after: { reason } }]);
+          await audit(client, actor, [{ projectId: lease.project_id, kind: 'lease.released', subject: { type: 'lease', id: lease.id }, item: itemOfLease(lease), after: { reason } }]);
         }
       });
       return reply.code(204).send();

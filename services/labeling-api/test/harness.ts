@@ -171,3 +171,19 @@ export async function syncItemExpiry(pool: Pool, taskId: string): Promise<void> 
     [taskId],
   );
 }
+
+/** Lets a lease run out now, as time would: the lease, its slot and its item's row (which claims read). */
+export async function expireLease(pool: Pool, taskId: string): Promise<void> {
+  await pool.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [taskId]);
+  await pool.query(`UPDATE item_slots SET expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
+  await syncItemExpiry(pool, taskId);
+}
+
+/** A member's task calls, with their key. */
+export const memberTasks = {
+  next: (m: Member, projectId: string) => m.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` }),
+  submit: (m: Member, taskId: string, label = 'pos', extra: Record<string, unknown> = {}) =>
+    m.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: { label, ...extra } }),
+  release: (m: Member, taskId: string, reason?: string) => m.http({ method: 'DELETE', url: `/v1/tasks/${taskId}${reason ? `?reason=${reason}` : ''}` }),
+  heartbeat: (m: Member, taskId: string) => m.http({ method: 'POST', url: `/v1/tasks/${taskId}/heartbeat` }),
+};

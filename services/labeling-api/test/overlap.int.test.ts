@@ -1,5 +1,4 @@
-import { createProject, insertItems, publishColdStart, startHarness, type Harness, type Member } from './harness';
-import { syncItemExpiry } from './harness';
+import { createProject, insertItems, publishColdStart, startHarness, type Harness, type Member, expireLease, memberTasks, syncItemExpiry } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -9,15 +8,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const next = (m: Member, projectId: string) => m.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` });
-const submit = (m: Member, taskId: string, label = 'pos') => m.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: { label } });
-const release = (m: Member, taskId: string, reason?: string) => m.http({ method: 'DELETE', url: `/v1/tasks/${taskId}${reason ? `?reason=${reason}` : ''}` });
-const heartbeat = (m: Member, taskId: string) => m.http({ method: 'POST', url: `/v1/tasks/${taskId}/heartbeat` });
-const expire = async (taskId: string) => {
-  await h.db.pool.query(`UPDATE item_slots SET expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
-  await syncItemExpiry(h.db.pool, taskId);
-  await h.db.pool.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [taskId]);
-};
+const { next, submit, release, heartbeat } = memberTasks;
+const expire = (taskId: string) => expireLease(h.db.pool, taskId);
 
 /** Per item of the project: live holders plus annotations, and the distinct users among them. */
 async function occupancy(projectId: string): Promise<{ item_id: number; required: number; holders: number; users: number }[]> {

@@ -1,8 +1,7 @@
 import { outboxRetention, processedJobsRetention, startRetention } from '@alder/queues';
 import { createLogger } from '@alder/logger';
 import { taskLeasesRetention } from '../src/index';
-import { createProject, insertItems, insertRanking, startHarness, type Harness, type Member } from './harness';
-import { syncItemExpiry } from './harness';
+import { createProject, insertItems, insertRanking, startHarness, type Harness, type Member, expireLease, memberTasks, syncItemExpiry } from './harness';
 
 const HORIZON_HOURS = 24;
 
@@ -15,8 +14,7 @@ afterAll(async () => {
 });
 
 const log = createLogger({ level: 'silent' });
-const submit = (by: Member, taskId: string, label = 'pos') => by.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: { label } });
-const release = (by: Member, taskId: string) => by.http({ method: 'DELETE', url: `/v1/tasks/${taskId}` });
+const { submit, release } = memberTasks;
 
 /** Moves a lease (and its slot, while it holds one) `hours` into the past, as if it had been made then. */
 async function age(taskId: string, hours: number): Promise<void> {
@@ -30,11 +28,7 @@ async function age(taskId: string, hours: number): Promise<void> {
 }
 
 /** Lets a lease run out now (its slot stays with it until someone takes the item over). */
-async function expire(taskId: string): Promise<void> {
-  await h.db.pool.query(`UPDATE item_slots SET expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
-  await syncItemExpiry(h.db.pool, taskId);
-  await h.db.pool.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [taskId]);
-}
+const expire = (taskId: string) => expireLease(h.db.pool, taskId);
 
 async function leaseIds(): Promise<string[]> {
   return (await h.db.pool.query<{ id: string }>('SELECT id FROM task_leases ORDER BY id')).rows.map((r) => r.id);

@@ -1,5 +1,4 @@
-import { counts, createProject, insertItems, insertModel, insertRanking, publishColdStart, startHarness, type Harness, type Member } from './harness';
-import { syncItemExpiry } from './harness';
+import { counts, createProject, insertItems, insertModel, insertRanking, publishColdStart, startHarness, type Harness, type Member, expireLease, memberTasks } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -9,9 +8,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const next = (m: Member, projectId: string) => m.http({ method: 'POST', url: `/v1/projects/${projectId}/tasks/next` });
-const submit = (m: Member, taskId: string, label: string, extra: Record<string, unknown> = {}) =>
-  m.http({ method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: { label, ...extra } });
+const { next } = memberTasks;
+const submit = (m: Member, taskId: string, label: string, extra: Record<string, unknown> = {}) => memberTasks.submit(m, taskId, label, extra);
 const nextReview = (m: Member, projectId: string) => m.http({ method: 'POST', url: `/v1/projects/${projectId}/reviews/next` });
 const nextEscalation = (m: Member, projectId: string) => m.http({ method: 'POST', url: `/v1/projects/${projectId}/escalations/next` });
 const decide = (m: Member, reviewId: string, body: Record<string, unknown>) => m.http({ method: 'POST', url: `/v1/reviews/${reviewId}`, payload: body });
@@ -142,9 +140,7 @@ describe('review', () => {
     expect(first.item.id).toBe(contradicted);
     expect((await submit(t.a, first.task_id, 'pos')).statusCode).toBe(201);
     const second = (await next(t.a, projectId)).json();
-    await h.db.pool.query(`UPDATE item_slots SET expires_at = now() - interval '1 second' WHERE lease_id = $1`, [second.task_id]);
-    await syncItemExpiry(h.db.pool, second.task_id);
-    await h.db.pool.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [second.task_id]);
+    await expireLease(h.db.pool, second.task_id);
     expect((await submit(t.a, second.task_id, 'neg')).json().late).toBe(true);
     const third = (await next(t.a, projectId)).json();
     expect((await submit(t.a, third.task_id, 'pos')).statusCode).toBe(201);

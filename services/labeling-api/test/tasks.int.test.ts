@@ -1,6 +1,5 @@
 import type { TestRequest, TestResponse } from '@alder/http/testing';
-import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, publishColdStart, startHarness, type Harness, type Member } from './harness';
-import { syncItemExpiry } from './harness';
+import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, publishColdStart, startHarness, type Harness, type Member, expireLease } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,12 +24,7 @@ const submit = (taskId: string, body: Record<string, unknown>, by?: Member) =>
   asHolder(taskId, by, { method: 'POST', url: `/v1/tasks/${taskId}/annotation`, payload: body });
 const release = (taskId: string, query = '', by?: Member) => asHolder(taskId, by, { method: 'DELETE', url: `/v1/tasks/${taskId}${query}` });
 const heartbeat = (taskId: string, by?: Member) => asHolder(taskId, by, { method: 'POST', url: `/v1/tasks/${taskId}/heartbeat` });
-/** Moves a lease's expiry into the past, as time would. */
-const expire = async (taskId: string) => {
-  await h.db.pool.query(`UPDATE item_slots SET expires_at = now() - interval '1 second' WHERE lease_id = $1`, [taskId]);
-  await syncItemExpiry(h.db.pool, taskId);
-  await h.db.pool.query(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE id = $1`, [taskId]);
-};
+const expire = (taskId: string) => expireLease(h.db.pool, taskId);
 
 describe('POST /v1/projects/{project_id}/tasks/next', () => {
   it('leases the highest-priority item of the current ranking, with what the model thinks', async () => {
