@@ -91,7 +91,8 @@ const PROJECT_OF: Record<ProjectResolver, string> = {
  * membership. Touches `last_used_at` at most once a minute.
  */
 export async function authenticateApiKey(db: Queryable, presented: string, scope?: { resolver: ProjectResolver; id: string }): Promise<KeyIdentity | null> {
-  const { rows } = await db.query<KeyIdentity>(
+  // Named: every request runs it, so each connection parses and plans it once per resolver.
+  const { rows } = await db.query<KeyIdentity>({ name: `authenticate-${scope?.resolver ?? 'instance'}`, text:
     `WITH found AS (
        SELECT k.id AS key_id, k.last_used_at, u.id AS user_id, u.name, u.role
        FROM api_keys k JOIN users u ON u.id = k.user_id
@@ -106,8 +107,7 @@ export async function authenticateApiKey(db: Queryable, presented: string, scope
      SELECT f.key_id, f.user_id, f.name, f.role, s.project_id, m.role AS project_role
      FROM found f CROSS JOIN scope s
      LEFT JOIN project_members m ON m.project_id = s.project_id AND m.user_id = f.user_id`,
-    [hashApiKey(presented), scope?.id ?? null],
-  );
+    values: [hashApiKey(presented), scope?.id ?? null] });
   return rows[0] ?? null;
 }
 

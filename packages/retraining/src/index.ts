@@ -1,1 +1,1 @@
-export { isFollowupDue, markTrainingRequested, recordLabels, requestFollowupIfDue, type FollowupInput } from './retrain-rule';
+export { applyLabelCount, isFollowupDue, countOneLabelCte, markTrainingRequested, recordLabels, requestFollowupIfDue, type FollowupInput } from './retrain-rule';

@@ -15,6 +15,31 @@ import { enqueue, trainingQueue } from '@alder/queues';
 // the outbox, so the job exists if and only if the change that asked for it committed.
 
 /**
+ * One label counted and the rule applied, as a CTE (`label_counter`, returning train_due) for the
+ * statement that writes the label (the annotator's submit: one round trip fewer, and the project
+ * row, which every submit to the project waits for, is locked for the rest of that statement and
+ * the commit alone). A plain UPDATE: Postgres re-reads a row changed meanwhile before it sets it,
+ * so the due check and the request mark see the same counts. With one label added the request
+ * point (at most the old count) moves to the new count exactly when training is due. `project`
+ * is the statement's placeholder for the project id; the caller passes train_due to
+ * `applyLabelCount`.
+ */
+export function countOneLabelCte(project: string): string {
+  return `label_counter AS (
+       UPDATE projects
+       SET label_count = label_count + 1,
+           train_requested_at_count = CASE WHEN label_count + 1 - train_requested_at_count >= retrain_every THEN label_count + 1 ELSE train_requested_at_count END
+       WHERE id = ${project}
+       RETURNING label_count, train_requested_at_count = label_count AS train_due
+     )`;
+}
+
+/** What the rule decided when a label was counted (countOneLabelCte): the training job, when due, in the same transaction. */
+export async function applyLabelCount(db: Queryable, projectId: string, trainDue: boolean, reason: 'labels' = 'labels'): Promise<void> {
+  if (trainDue) await enqueue(db, trainingQueue, 'train-model', { projectId, reason });
+}
+
+/**
  * Counts `added` labels and applies the rule, inside the caller's transaction. `added = 0` only
  * re-checks it (e.g. after `retrain_every` was lowered). Ingest (imported labels) and
  * labeling-api (annotations, settings) both call this.
@@ -41,7 +66,7 @@ export async function recordLabels(
   );
   const row = rows[0];
   if (!row) throw new Error(`project ${projectId} does not exist`);
-  if (row.train_due) await enqueue(db, trainingQueue, 'train-model', { projectId, reason });
+  await applyLabelCount(db, projectId, row.train_due, reason);
   return { labelCount: row.label_count, trainDue: row.train_due };
 }
 

@@ -1,12 +1,22 @@
 import type { Queryable } from '@alder/db';
 import type { Actor } from '@alder/http';
 import type { AuditEntry } from './audit';
-import { assess, REVIEW_BANDS, type Policy } from './resolution';
+import { assess, REVIEW_BANDS, type Policy, type ResolutionRule } from './resolution';
 import { activeAnnotations, insertResolution, queueForReview } from './resolution.repository';
 import type { LeaseState } from './tasks.repository';
 import { itemOfLease, probabilitiesOf } from './tasks.mapping';
 
-
+/**
+ * The rule by which this annotation alone resolves its item, decided before it is written, so
+ * that the submit writes the annotation, the resolution, its audit event and the label count in
+ * one statement: one annotator needed, no gold answer, nothing the policy sends to review (the
+ * same assessment afterAnnotation makes). Null otherwise: afterAnnotation decides once it is stored.
+ */
+export function resolvesAlone(lease: LeaseState, label: string, late: boolean): ResolutionRule | null {
+  if (lease.gold_answer !== null || lease.required_annotations !== 1) return null;
+  const outcome = assess([{ id: 0, label, late }], 1, lease, probabilitiesOf(lease.model_labels, lease.selection_probs));
+  return outcome.kind === 'resolve' ? outcome.rule : null;
+}
 
 /**
  * What follows an annotation, in its transaction; returns the audit entries to record with it, and

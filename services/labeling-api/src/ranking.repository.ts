@@ -43,14 +43,14 @@ export async function listRankingEntries(db: Queryable, rankingId: number, limit
       `SELECT i.id AS item_id, i.external_id, left(i.text, 200) AS text_excerpt, re.priority, re.score, re.probs, re.rationale,
               EXISTS (SELECT 1 FROM item_slots s WHERE s.item_id = i.id AND s.expires_at > now()) AS leased
        FROM ranking_entries re JOIN items i ON i.id = re.item_id
-       WHERE re.ranking_id = $1 AND i.status = 'unlabeled'
+       WHERE re.ranking_id = $1 AND NOT re.item_labeled AND i.status = 'unlabeled'
        ORDER BY re.priority DESC, i.id
        LIMIT $2 OFFSET $3`,
       [rankingId, limit, offset],
     ),
     db.query<{ total: number }>(
       `SELECT count(*)::int AS total FROM ranking_entries re JOIN items i ON i.id = re.item_id
-       WHERE re.ranking_id = $1 AND i.status = 'unlabeled'`,
+       WHERE re.ranking_id = $1 AND NOT re.item_labeled AND i.status = 'unlabeled'`,
       [rankingId],
     ),
   ]);

@@ -50,6 +50,17 @@ export async function insertResolution(
   return { ...rows[0]!, id: Number(rows[0]!.id) };
 }
 
+/**
+ * The INSERT of one annotation's resolution of its item, for the statement that writes the
+ * annotation (the annotator's submit): `annotationId` and `when` are expressions of that
+ * statement (the annotation's id; that it completed the item). Returns the resolution's id.
+ */
+export function singleResolutionInsertSql(p: { project: string; item: string; label: string; rule: string; annotationId: string; from: string; when: string }): string {
+  return `INSERT INTO item_resolutions (project_id, item_id, label, rule, annotation_ids)
+          SELECT ${p.project}, ${p.item}, ${p.label}, ${p.rule}, ARRAY[${p.annotationId}] FROM ${p.from} WHERE ${p.when}
+          RETURNING id`;
+}
+
 /** Puts an item in the review queue (again, after a reject: the entry starts over). */
 export async function queueForReview(
   db: Queryable,

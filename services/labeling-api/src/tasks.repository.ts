@@ -1,6 +1,9 @@
 import type { Queryable } from '@alder/db';
 import { auditEventsInsertSql } from '@alder/audit';
 import { UNRANKED_STRATEGY } from '@alder/contracts';
+import { countOneLabelCte } from '@alder/retraining';
+import type { ResolutionRule } from './resolution';
+import { singleResolutionInsertSql } from './resolution.repository';
 
 /** A lease as leaseNextItem made it, with what the annotator is shown (tasks.mapping.ts parses it). */
 export interface LeasedTask {
@@ -96,11 +99,13 @@ const GOLD_PICK = `gold_pick AS (
      `;
 const RANKED = `ranked AS (
        -- The ranking id as a scalar subquery (an InitPlan), so the planner walks
-       -- ranking_entries_order for exactly that ranking, highest priority first.
+       -- ranking_entries_open for exactly that ranking, highest priority first, past none of
+       -- the items labeled since the ranking was made (migration 0013).
        SELECT i.id, i.required_annotations, re.ranking_id, false AS gold
        FROM ranking_entries re
        JOIN items i ON i.id = re.item_id
        WHERE re.ranking_id = (SELECT current_ranking_id FROM projects WHERE id = $1)
+         AND NOT re.item_labeled
          AND ${OFFERABLE}
        ORDER BY re.priority DESC, re.item_id
        LIMIT 1
@@ -154,7 +159,7 @@ async function leaseOnce(db: Queryable, projectId: string, holder: Holder, sourc
 }
 
 async function claimStatement(db: Queryable, projectId: string, holder: Holder, source: 'ranked' | 'unranked'): Promise<LeasedTask | 'none' | 'lost-race'> {
-  const { rows } = await db.query<LeasedTask>(
+  const { rows } = await db.query<LeasedTask>({ name: `claim-${source}`, text:
     `WITH ${pickCtes(source)}
      ), slot AS (
        SELECT p.id AS item_id, p.required_annotations, p.ranking_id, free.slot, free.previous_lease
@@ -239,8 +244,7 @@ async function claimStatement(db: Queryable, projectId: string, holder: Holder, 
             s.model_labels, s.strategy, s.priority, s.score, s.probs, s.rationale, s.guidelines, s.label_descriptions,
             (SELECT previous_lease FROM slot WHERE EXISTS (SELECT 1 FROM taken)) AS superseded_lease
      FROM picked LEFT JOIN shown s ON true`,
-    [projectId, holder.userId, holder.name, holder.keyId, UNRANKED_STRATEGY],
-  );
+    values: [projectId, holder.userId, holder.name, holder.keyId, UNRANKED_STRATEGY] });
   const row = rows[0];
   if (!row) return 'none';
   return row.task_id === null ? 'lost-race' : row;
@@ -323,7 +327,7 @@ export interface LeaseState {
 
 /** A lease with its item locked (FOR NO KEY UPDATE), so submit, release and heartbeat see and change it alone. */
 export async function lockLease(db: Queryable, taskId: string): Promise<LeaseState | null> {
-  const { rows } = await db.query<LeaseState>(
+  const { rows } = await db.query<LeaseState>({ name: 'lease-lock', text:
     `SELECT l.id, l.project_id, l.item_id, i.external_id, l.annotator, l.user_id, l.outcome,
             CASE WHEN i.gold_answer IS NOT NULL THEN l.outcome IS NULL AND l.expires_at > now()
                  ELSE s.lease_id IS NOT NULL AND s.expires_at > now() END AS active,
@@ -340,8 +344,7 @@ export async function lockLease(db: Queryable, taskId: string): Promise<LeaseSta
      LEFT JOIN models m ON m.id = l.model_id
      WHERE l.id = $1
      FOR NO KEY UPDATE OF l, i`,
-    [taskId],
-  );
+    values: [taskId] });
   return rows[0] ?? null;
 }
 
@@ -389,21 +392,33 @@ export interface NewAnnotation {
   timeSpentMs: number | null;
   keyId: string | null;
   late: boolean;
+  /**
+   * The rest of the submit, in the same statement, where the annotation alone decides its item
+   * (one annotator needed, no gold answer, nothing for review): the rule it resolves the item by (with
+   * its label), and the annotation.created event's `after` less `annotation_id` and `resolution`, which the statement
+   * fills in. The label is counted for the retrain rule too. Without it the caller writes them.
+   */
+  record?: { rule: ResolutionRule; eventAfter: Record<string, unknown> };
 }
 
-/**
- * Stores the annotation with the lease's provenance and ends the lease; the item is labeled
- * once it has as many annotations as it needs (`completed`: this one was the last). Call after
- * holdSlotForAnnotation.
- */
-export async function insertAnnotation(db: Queryable, input: NewAnnotation): Promise<{ id: number; created_at: Date; completed: boolean }> {
-  const { lease } = input;
-  // One statement (the annotator's hot path): the annotation, the lease ended, its slot held for
-  // good, and the item's row brought up to date (holders, earliest lease expiry, labeled once it
-  // has all its annotations). The subqueries read the item's slots as they were before the
-  // statement, so the lease's own slot counts as annotated by its id.
-  const { rows } = await db.query<{ id: number; created_at: Date; completed: boolean }>(
-    `WITH ann AS (
+export interface InsertedAnnotation {
+  id: number;
+  created_at: Date;
+  /** This annotation was the item's last one. */
+  completed: boolean;
+  /** With `record`: the resolution written, null when the item was not completed by it. */
+  resolution_id: number | null;
+  /** With `record`: the retrain rule's decision (applyLabelCount). */
+  train_due: boolean;
+}
+
+const ANNOTATION_INSERT = `INSERT INTO annotations (project_id, item_id, label, rationale, time_spent_ms, annotator, user_id, source, lease_id,
+                              api_key_id, model_id, selection_score, selection_strategy, late)`;
+
+// The item's row after the annotation: holders, earliest lease expiry, labeled once it has all
+// its annotations. The subqueries read the item's slots as they were before the statement, so
+// the lease's own slot counts as annotated by its id.
+const ANNOTATION_CTES = `ann AS (
        ${ANNOTATION_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, 'annotator', $8, $9, $10, $11, $12, $13)
        RETURNING id, created_at
      ), ended AS (
@@ -421,30 +436,65 @@ export async function insertAnnotation(db: Queryable, input: NewAnnotation): Pro
                        THEN 'labeled' ELSE i.status END
        WHERE i.id = $2
        RETURNING i.status
-     )
-     SELECT ann.id, ann.created_at, (SELECT status FROM item) = 'labeled' AND (SELECT status FROM was) <> 'labeled' AS completed FROM ann`,
-    [
-      lease.project_id,
-      lease.item_id,
-      input.label,
-      input.rationale,
-      input.timeSpentMs,
-      lease.annotator,
-      lease.user_id,
-      lease.id,
-      input.keyId,
-      lease.model_id,
-      lease.selection_score,
-      lease.selection_strategy,
-      input.late,
-    ],
-  );
-  return { ...rows[0]!, completed: rows[0]!.completed === true };
-}
+     )`;
+const COMPLETED = `(SELECT status FROM item) = 'labeled' AND (SELECT status FROM was) <> 'labeled'`;
 
-/** The INSERT of an annotator annotation (its columns in order); appendAnnotations and insertAnnotation share it. */
-const ANNOTATION_INSERT = `INSERT INTO annotations (project_id, item_id, label, rationale, time_spent_ms, annotator, user_id, source, lease_id,
-                              api_key_id, model_id, selection_score, selection_strategy, late)`;
+const ANNOTATION_SQL = `WITH ${ANNOTATION_CTES}
+     SELECT ann.id, ann.created_at, ${COMPLETED} AS completed, NULL::bigint AS resolution_id, false AS train_due FROM ann`;
+
+// The whole submit of an annotation that decides its item alone: with the resolution, the audit
+// event (the actor is the lease's holder: the caller checked) and the label counted.
+const ANNOTATION_RECORDED_SQL = `WITH ${ANNOTATION_CTES}, resolved AS (
+       ${singleResolutionInsertSql({ project: '$1', item: '$2', label: '$3', rule: '$14', annotationId: 'ann.id', from: 'ann', when: COMPLETED })}
+     ), annotation_event AS (
+       SELECT $1::uuid AS project_id, 'annotation.created'::text AS kind, $7::uuid AS actor_user_id, $9::uuid AS actor_key_id,
+              'annotation'::text AS subject_type, ann.id::text AS subject_id, $2::bigint AS item_id, $15::text AS item_external_id,
+              NULL::jsonb AS before,
+              $16::jsonb || jsonb_build_object('annotation_id', ann.id)
+                || COALESCE((SELECT jsonb_build_object('resolution', jsonb_build_object('resolution_id', r.id, 'label', $3::text, 'rule', $14::text)) FROM resolved r), '{}'::jsonb)
+                AS after
+       FROM ann
+     ), audited AS (
+       ${auditEventsInsertSql('annotation_event')}
+     ), ${countOneLabelCte('$1')}
+     SELECT ann.id, ann.created_at, ${COMPLETED} AS completed, (SELECT id FROM resolved) AS resolution_id,
+            coalesce((SELECT train_due FROM label_counter), false) AS train_due
+     FROM ann`;
+
+/**
+ * Stores the annotation with the lease's provenance and ends the lease; the item is labeled
+ * once it has as many annotations as it needs (`completed`: this one was the last). Call after
+ * holdSlotForAnnotation. One statement (the annotator's hot path): the annotation, the lease
+ * ended, its slot held for good, the item's row brought up to date, and with `record` the
+ * resolution, the audit event and the label count.
+ */
+export async function insertAnnotation(db: Queryable, input: NewAnnotation): Promise<InsertedAnnotation> {
+  const { lease } = input;
+  const values: unknown[] = [
+    lease.project_id,
+    lease.item_id,
+    input.label,
+    input.rationale,
+    input.timeSpentMs,
+    lease.annotator,
+    lease.user_id,
+    lease.id,
+    input.keyId,
+    lease.model_id,
+    lease.selection_score,
+    lease.selection_strategy,
+    input.late,
+  ];
+  const { rows } = input.record
+    ? await db.query<InsertedAnnotation>({
+        name: 'annotation-recorded',
+        text: ANNOTATION_RECORDED_SQL,
+        values: [...values, input.record.rule, lease.external_id, JSON.stringify(input.record.eventAfter)],
+      })
+    : await db.query<InsertedAnnotation>({ name: 'annotation', text: ANNOTATION_SQL, values });
+  const row = rows[0]!;
+  return { ...row, completed: row.completed === true, resolution_id: row.resolution_id === null ? null : Number(row.resolution_id) };
+}
 
 /** An annotator's annotation as stored; the provenance fields are null where nothing was shown. */
 export interface AnnotationInput {

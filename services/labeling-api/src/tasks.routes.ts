@@ -1,6 +1,6 @@
 import { withTransaction, type Queryable } from '@alder/db';
 import { actorOf, HttpProblem, problems, type Actor, type HandlerDeps, type HandlerMap } from '@alder/http';
-import { recordLabels } from '@alder/retraining';
+import { applyLabelCount, recordLabels } from '@alder/retraining';
 import {
   extendLease,
   holdSlotForAnnotation,
@@ -13,7 +13,7 @@ import {
 } from './tasks.repository';
 import { itemOfLease, leaseProvenance, probabilitiesOf, toAnnotation, toTask } from './tasks.mapping';
 import { audit, type AuditEntry } from './audit';
-import { afterAnnotation, missingRationale } from './completion';
+import { afterAnnotation, missingRationale, resolvesAlone } from './completion';
 
 /**
  * Seconds a caller waits before asking again while the first ranking is pending: sampling makes
@@ -110,36 +110,37 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
             `The lease on this task expired and the item has all the annotators it needs (${lease.required_annotations}); the label was not stored. Ask for a new task.`,
           );
         }
-        const stored = await insertAnnotation(client, {
-          lease,
+        const annotationEvent = {
+          task_id: lease.id,
+          user_id: actor.userId,
           label: body.label,
           rationale: body.rationale ?? null,
-          timeSpentMs: body.time_spent_ms ?? null,
-          keyId: actor.keyId,
+          time_spent_ms: body.time_spent_ms ?? null,
           late,
-        });
+          // What the annotator was shown when the item was leased.
+          shown: {
+            model_version: lease.model_version,
+            strategy: provenance.selection_strategy,
+            score: provenance.selection_score,
+            probabilities: probabilitiesOf(lease.model_labels, lease.selection_probs),
+          },
+        };
+        const annotationInput = { lease, label: body.label, rationale: body.rationale ?? null, timeSpentMs: body.time_spent_ms ?? null, keyId: actor.keyId, late };
+        // The common case, one statement: the annotation decides its item alone.
+        const rule = slot.supersededLease ? null : resolvesAlone(lease, body.label, late);
+        if (rule) {
+          const stored = await insertAnnotation(client, { ...annotationInput, record: { rule, eventAfter: annotationEvent } });
+          await applyLabelCount(client, lease.project_id, stored.train_due);
+          return { lease, provenance, stored, late };
+        }
+        const stored = await insertAnnotation(client, annotationInput);
         const entries: AuditEntry[] = [
           {
             projectId: lease.project_id,
             kind: 'annotation.created',
             subject: { type: 'annotation', id: String(stored.id) },
             item: itemOfLease(lease),
-            after: {
-              annotation_id: stored.id,
-              task_id: lease.id,
-              user_id: actor.userId,
-              label: body.label,
-              rationale: body.rationale ?? null,
-              time_spent_ms: body.time_spent_ms ?? null,
-              late,
-              // What the annotator was shown when the item was leased.
-              shown: {
-                model_version: lease.model_version,
-                strategy: provenance.selection_strategy,
-                score: provenance.selection_score,
-                probabilities: probabilitiesOf(lease.model_labels, lease.selection_probs),
-              },
-            },
+            after: { annotation_id: stored.id, ...annotationEvent },
           },
         ];
         if (slot.supersededLease) {

@@ -1,4 +1,5 @@
 import type { TestRequest, TestResponse } from '@alder/http/testing';
+import { returnToPool } from '../src/resolution.repository';
 import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, publishColdStart, startHarness, type Harness, type Member, expireLease } from './harness';
 
 let h: Harness;
@@ -382,6 +383,98 @@ describe('POST /v1/tasks/{task_id}/annotation', () => {
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 409, 409, 409, 409]);
     const { rows } = await h.db.pool.query('SELECT count(*)::int AS n FROM annotations WHERE lease_id = $1', [task.task_id]);
     expect(rows[0].n).toBe(1);
+  });
+
+  it('takes many annotators submitting to one project at once: each label stored, resolved, recorded and counted once', async () => {
+    // Every submit to a project counts its label on the project's row in the statement that
+    // writes the label (one annotator needed: the resolution and audit event too). An earlier
+    // form of that counter deadlocked under such load (the benchmark hit it within seconds;
+    // this test caught it in some runs).
+    const annotators = 16;
+    const rounds = 5;
+    const retrainEvery = 4;
+    const projectId = await createProject(h, { retrain_every: retrainEvery });
+    await insertItems(h.db.pool, projectId, annotators * rounds);
+    await publishColdStart(h.db.pool, projectId);
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: annotators }, async (_, i) => {
+        for (let round = 0; round < rounds; round++) {
+          const task = await next(projectId, `crowd-${i}`);
+          statuses.push(task.statusCode);
+          if (task.statusCode === 200) statuses.push((await submit(task.json().task_id, { label: round % 2 ? 'pos' : 'neg' })).statusCode);
+        }
+      }),
+    );
+    expect(statuses.filter((s) => s !== 200 && s !== 201)).toEqual([]);
+    const total = annotators * rounds;
+    const { rows } = await h.db.pool.query(
+      `SELECT p.label_count, p.train_requested_at_count,
+              (SELECT count(*)::int FROM annotations a WHERE a.project_id = p.id) AS annotations,
+              (SELECT count(*)::int FROM item_resolutions r WHERE r.project_id = p.id AND r.rule = 'single_annotator') AS resolutions,
+              (SELECT count(*)::int FROM audit_events e WHERE e.project_id = p.id AND e.kind = 'annotation.created' AND e.after ? 'resolution') AS events,
+              (SELECT count(*)::int FROM ranking_entries re WHERE re.ranking_id = p.current_ranking_id AND re.item_labeled) AS flagged
+       FROM projects p WHERE p.id = $1`,
+      [projectId],
+    );
+    expect(rows[0]).toEqual({ label_count: total, train_requested_at_count: total, annotations: total, resolutions: total, events: total, flagged: total });
+    // One training request each time the count reached retrain_every, whatever the interleaving.
+    expect((await outboxFor(h.db.pool, projectId)).filter((j) => j.job_name === 'train-model')).toHaveLength(total / retrainEvery);
+  });
+
+  it('records the resolution and the audit event of a single annotator in the annotation\'s statement, as the general path would', async () => {
+    const projectId = await createProject(h);
+    const [item] = await insertItems(h.db.pool, projectId, 1);
+    await publishColdStart(h.db.pool, projectId);
+    const task = (await next(projectId, 'alice')).json();
+    const stored = (await submit(task.task_id, { label: 'pos', rationale: 'clear', time_spent_ms: 1200 })).json();
+    const resolution = await h.db.pool.query('SELECT id, label, rule, annotation_ids::int[] FROM item_resolutions WHERE item_id = $1', [item]);
+    expect(resolution.rows).toEqual([{ id: expect.any(Number), label: 'pos', rule: 'single_annotator', annotation_ids: [stored.id] }]);
+    const events = await h.db.pool.query(`SELECT kind, subject_type, subject_id, item_id, item_external_id, actor_user_id, actor_key_id, after FROM audit_events WHERE item_id = $1 AND kind = 'annotation.created'`, [item]);
+    const alice = await h.as(projectId, 'alice');
+    expect(events.rows).toEqual([
+      {
+        kind: 'annotation.created',
+        subject_type: 'annotation',
+        subject_id: String(stored.id),
+        item_id: item,
+        item_external_id: task.item.external_id,
+        actor_user_id: alice.userId,
+        actor_key_id: alice.keyId,
+        after: {
+          annotation_id: stored.id,
+          task_id: task.task_id,
+          user_id: alice.userId,
+          label: 'pos',
+          rationale: 'clear',
+          time_spent_ms: 1200,
+          late: false,
+          shown: { model_version: null, strategy: 'cold_start', score: null, probabilities: null },
+          resolution: { resolution_id: resolution.rows[0].id, label: 'pos', rule: 'single_annotator' },
+        },
+      },
+    ]);
+  });
+});
+
+describe('ranking entries of labeled items', () => {
+  it('are flagged in the current ranking as their items are labeled and back in the pool, so claims walk past none of them', async () => {
+    const projectId = await createProject(h);
+    const [a] = await insertItems(h.db.pool, projectId, 2);
+    const older = await publishColdStart(h.db.pool, projectId);
+    const current = await publishColdStart(h.db.pool, projectId);
+    const flags = async () =>
+      (await h.db.pool.query('SELECT ranking_id, item_id, item_labeled FROM ranking_entries WHERE ranking_id = ANY($1) ORDER BY ranking_id, item_id', [[older, current]])).rows.map(
+        (r) => `${r.ranking_id === current ? 'current' : 'older'}:${r.item_id === a ? 'a' : 'b'}:${r.item_labeled}`,
+      );
+    const task = (await next(projectId, 'alice')).json();
+    expect(task.item.id).toBe(a);
+    await submit(task.task_id, { label: 'pos' });
+    expect(await flags()).toEqual(['older:a:false', 'older:b:false', 'current:a:true', 'current:b:false']);
+    // Back in the pool (a reviewer's reject), it is offered again from the ranking.
+    await returnToPool(h.db.pool, a!);
+    expect(await flags()).toEqual(['older:a:false', 'older:b:false', 'current:a:false', 'current:b:false']);
+    expect((await next(projectId, 'bob')).json()).toMatchObject({ item: { id: a }, selection: { strategy: 'cold_start' } });
   });
 });
 
