@@ -16,19 +16,71 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add a batch of items to a project
-         * @description Writes the batch in one transaction. Items are unique per project by `external_id`: an
-         *     item sent again is counted in `duplicates` and changes nothing (not even its label).
-         *     A `label` on a `test` item is its gold label; on a `pool` item it is imported as an
-         *     annotation (`source: import`) and the item counts as labeled. New pool items trigger a
-         *     re-ranking of the pool; imported labels count towards the retrain threshold.
+         * Add a batch of items to a project (a JSON batch or an NDJSON stream)
+         * @description Items are unique per project by `external_id`: an item sent again is counted in
+         *     `duplicates` and changes nothing (not even its label). A `label` on a `test` item is its
+         *     gold label; on a `pool` item it is imported as an annotation (`source: import`) and the
+         *     item counts as labeled. New pool items trigger a re-ranking of the pool; imported labels
+         *     count towards the retrain threshold. Each request is a batch, readable afterwards at
+         *     `GET /v1/projects/{project_id}/batches/{batch_id}`.
          *
-         *     The batch is refused as a whole (422, every bad row listed in `errors`) when any item has
-         *     an unknown label, a bad split, an empty text or external id, or an `external_id` that
-         *     occurs twice in the batch. At most `MAX_ITEMS_PER_BATCH` items (default 10000) and
-         *     `MAX_BODY_BYTES` bytes (default 10 MiB, else 413) per request.
+         *     **JSON** (`application/json`, `{ "items": [...] }`): written in one transaction, or
+         *     refused as a whole (422, every bad row listed in `errors`) when any item has an unknown
+         *     label, a bad split, an empty text or external id, or an `external_id` that occurs twice in
+         *     the batch. At most `MAX_ITEMS_PER_BATCH` items (default 10000) and `MAX_BODY_BYTES` bytes
+         *     (default 10 MiB, else 413) per request.
+         *
+         *     **NDJSON** (`application/x-ndjson`, one item object per line): no size limit, read with
+         *     flat memory (streamed into COPY with backpressure). Good lines land, bad lines are
+         *     refused one by one: `rejected` counts them and `errors` lists them (line number from 1,
+         *     a JSON pointer into the line, the reason), so one malformed line does not lose the rest.
+         *     A later line repeating an earlier line's `external_id` is refused. The items land in one
+         *     transaction when the stream ends; a stream cut short (the client went away, a read error)
+         *     lands nothing and its batch is `aborted` with the last line read whole.
+         *
+         *     Either body may be gzip-compressed (`Content-Encoding: gzip`); the inflated size is capped
+         *     (`MAX_BODY_BYTES` for JSON, `MAX_INFLATED_BYTES` for NDJSON, else 413).
          */
         post: operations["ingestItems"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The project's ingest batches, newest first (without their errors) */
+        get: operations["listBatches"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/batches/{batch_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        /** One ingest batch, its counts and the rows it refused */
+        get: operations["getBatch"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1080,12 +1132,66 @@ export interface components {
             items: components["schemas"]["IngestItem"][];
         };
         IngestResult: {
+            /**
+             * Format: uuid
+             * @description The batch this request made (`GET /v1/projects/{project_id}/batches/{batch_id}`).
+             */
+            batch_id: string;
+            /** @enum {string} */
+            status: "completed";
+            /** @description Items in the body (JSON) or non-empty lines read (NDJSON). */
             received: number;
             inserted: number;
             /** @description Items whose external_id the project already had; they were left unchanged. */
             duplicates: number;
+            /** @description Lines refused (NDJSON; always 0 for a JSON batch, which is refused whole). */
+            rejected: number;
             /** @description Labels on new pool items, stored as annotations with source `import`. */
             labels_imported: number;
+            /** @description The first 100 refused rows' problems (all of them, up to 1000, in the batch resource). */
+            errors: components["schemas"]["BatchError"][];
+        };
+        BatchError: {
+            /** @description The line (NDJSON, from 1). */
+            line: number;
+            /** @description A JSON pointer into the line's object ('' for the whole line). */
+            pointer: string;
+            reason: string;
+        };
+        Batch: {
+            /** Format: uuid */
+            batch_id: string;
+            /** Format: uuid */
+            project_id: string;
+            /** @enum {string} */
+            source: "json" | "ndjson";
+            /**
+             * @description `receiving` while a stream is read (the counts grow), `completed` once its items landed, `aborted` when it was cut short: nothing landed.
+             * @enum {string}
+             */
+            status: "receiving" | "completed" | "aborted";
+            received: number;
+            inserted: number;
+            duplicates: number;
+            rejected: number;
+            labels_imported: number;
+            abort_reason: string | null;
+            /** @description An aborted stream's last line read whole (a resend may start after it, or again from the top; either way nothing is counted twice). */
+            stopped_at_line: number | null;
+            /** Format: uuid */
+            created_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            /** @description The refused rows' problems, up to 1000 (the list view leaves them out). */
+            errors: components["schemas"]["BatchError"][];
+        };
+        BatchList: {
+            data: components["schemas"]["Batch"][];
+            total: number;
+            limit: number;
+            offset: number;
         };
         /** @description Empty: the task is leased to the key's user. A field such as `annotator` is refused (422): nobody leases on another's behalf. */
         NextTaskRequest: Record<string, never>;
@@ -1549,10 +1655,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["IngestRequest"];
+                "application/x-ndjson": string;
             };
         };
         responses: {
-            /** @description The batch is committed. */
+            /** @description The batch is committed (with an NDJSON stream, `rejected` says how many lines were refused). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1567,6 +1674,64 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listBatches: {
+        parameters: {
+            query?: {
+                limit?: components["parameters"]["Limit"];
+                offset?: components["parameters"]["Offset"];
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of batches. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                batch_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["ValidationFailed"];
             default: components["responses"]["Error"];
         };

@@ -25,6 +25,9 @@ export const configSchema = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/, 'an origin is scheme://host[:port], without a path'))),
   MAX_ITEMS_PER_BATCH: positiveInt.default(10_000),
+  // The inflated size a gzip-compressed NDJSON stream may reach (a JSON body's is MAX_BODY_BYTES):
+  // a few KB of gzip can inflate to gigabytes.
+  MAX_INFLATED_BYTES: positiveInt.default(4 * 2 ** 30),
   OUTBOX_POLL_MS: positiveInt.default(500),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
   TRAINER_CONCURRENCY: positiveInt.default(1),

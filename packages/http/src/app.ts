@@ -7,6 +7,7 @@ import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import cors from '@fastify/cors';
 import { accessHook } from './auth';
+import { acceptGzipBodies, acceptNdjsonStreams, NDJSON, refuseNdjson } from './body-encoding';
 import { problems } from './problem';
 import { unstorableStrings } from './storable-strings';
 import { registerDocsRoutes } from './docs.routes';
@@ -125,12 +126,20 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     reply.header('x-request-id', request.id);
   });
   acceptJsonOnly(app);
+  acceptNdjsonStreams(app);
+  acceptGzipBodies(app, { maxJsonBytes: config.MAX_BODY_BYTES, maxStreamBytes: config.MAX_INFLATED_BYTES });
   app.addHook('onRoute', (route: RouteOptions) => {
     const schema = route.schema as { operationId?: string; body?: { content?: Record<string, { schema?: unknown }> } } | undefined;
     // fastify skips body validation for a media type the body schema does not list, and for a
-    // request without a body: with JSON the only type parsed, a plain schema validates every request.
+    // request without a body: with JSON the only type parsed, a plain schema validates every
+    // request. An operation that also takes an NDJSON stream keeps the schema per media type (the
+    // JSON body validated, the stream read by its handler), and its handler sees an absent body.
     const json = schema?.body?.content?.['application/json'];
-    if (schema?.body?.content && json?.schema) schema.body = json.schema as typeof schema.body;
+    const takesNdjson = Boolean(schema?.body?.content?.[NDJSON]);
+    if (schema?.body?.content && json?.schema) {
+      schema.body = (takesNdjson ? { content: { 'application/json': { schema: json.schema } } } : json.schema) as typeof schema.body;
+    }
+    if (!takesNdjson) route.preValidation = [refuseNdjson, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
     // A body the spec lets the client leave out is validated as the empty object it stands for.
     if (schema?.operationId && bodyOptional.has(schema.operationId)) {
       route.preValidation = [

@@ -29,3 +29,5 @@ export {
   type OperationAccess,
   type ProjectRole,
 } from './spec';
+export { BodyTooLarge, NDJSON } from './body-encoding';
+export { unstorableStrings } from './storable-strings';

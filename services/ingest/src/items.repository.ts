@@ -30,15 +30,33 @@ export async function lockProject(db: Queryable, projectId: string): Promise<{ l
   return rows[0] ?? null;
 }
 
+/** The project's labels, without a lock (a stream is checked against them as it is read); null when absent. */
+export async function readProjectLabels(db: Queryable, projectId: string): Promise<string[] | null> {
+  const { rows } = await db.query<{ labels: string[] }>('SELECT labels FROM projects WHERE id = $1', [projectId]);
+  return rows[0]?.labels ?? null;
+}
+
+/** Takes out of the staging table the rows whose label is not one of `labels`; their ords. */
+export async function removeUnknownLabels(client: PoolClient, labels: string[]): Promise<number[]> {
+  const { rows } = await client.query<{ ord: number }>('DELETE FROM ingest_batch WHERE label IS NOT NULL AND NOT (label = ANY($1::text[])) RETURNING ord', [labels]);
+  return rows.map((r) => r.ord);
+}
+
 function csvField(value: string | null): string {
   // Unquoted empty is NULL in COPY's CSV format; a quoted field is always a string.
   return value === null ? '' : `"${value.replaceAll('"', '""')}"`;
 }
 
-function* csvChunks(items: NewItem[]): Generator<string> {
+/** One staging row in COPY's CSV format; `ord` is the row's place (a JSON batch's index, a stream's line). */
+export function stagingLine(ord: number, item: NewItem): string {
+  return `${ord},${csvField(item.external_id)},${csvField(item.text)},${csvField(JSON.stringify(item.meta))},${item.split},${csvField(item.label)},${item.gold ? 't' : 'f'}\n`;
+}
+
+/** A batch's rows as staging lines, gathered into chunks of about 64 KB. */
+export function* stagingChunks(items: NewItem[]): Generator<string> {
   let chunk = '';
   for (const [ord, item] of items.entries()) {
-    chunk += `${ord},${csvField(item.external_id)},${csvField(item.text)},${csvField(JSON.stringify(item.meta))},${item.split},${csvField(item.label)},${item.gold ? 't' : 'f'}\n`;
+    chunk += stagingLine(ord, item);
     if (chunk.length >= 1 << 16) {
       yield chunk;
       chunk = '';
@@ -47,18 +65,46 @@ function* csvChunks(items: NewItem[]): Generator<string> {
   if (chunk) yield chunk;
 }
 
+/** The batch's staging table (dropped at commit), in the caller's transaction. */
+export async function createStaging(client: PoolClient): Promise<void> {
+  await client.query(
+    `CREATE TEMP TABLE ingest_batch (ord integer NOT NULL, external_id text NOT NULL, text text NOT NULL,
+       meta jsonb NOT NULL, split text NOT NULL, label text, gold boolean NOT NULL) ON COMMIT DROP`,
+  );
+}
+
+/** A writable COPY into the staging table: write stagingLine()s to it (it applies backpressure). */
+export function stagingCopy(client: PoolClient): NodeJS.WritableStream & { on(event: 'finish', listener: () => void): unknown } {
+  return client.query(copyFrom('COPY ingest_batch (ord, external_id, text, meta, split, label, gold) FROM STDIN (FORMAT csv)'));
+}
+
+/**
+ * Takes out of the staging table every row whose external_id an earlier row of the batch has,
+ * and says which: the row's ord and the ord of the first.
+ */
+export async function removeRepeatedIds(client: PoolClient): Promise<{ ord: number; first: number }[]> {
+  const { rows } = await client.query<{ ord: number; first: number }>(
+    `DELETE FROM ingest_batch b
+     USING (SELECT ord, first FROM (SELECT ord, min(ord) OVER (PARTITION BY external_id) AS first FROM ingest_batch) w WHERE ord <> first) d
+     WHERE b.ord = d.ord
+     RETURNING d.ord, d.first`,
+  );
+  return rows.sort((a, b) => a.ord - b.ord);
+}
+
 /**
  * Streams the batch with COPY into a temp table, then inserts the new items (in batch order) and
  * the imported annotations of new labeled pool items in one statement. Items whose external_id
  * the project already has are left alone. Call inside the batch's transaction.
  */
 export async function insertItems(client: PoolClient, projectId: string, apiKeyId: string | null, items: NewItem[]): Promise<InsertResult> {
-  await client.query(
-    `CREATE TEMP TABLE ingest_batch (ord integer NOT NULL, external_id text NOT NULL, text text NOT NULL,
-       meta jsonb NOT NULL, split text NOT NULL, label text, gold boolean NOT NULL) ON COMMIT DROP`,
-  );
-  const copy = client.query(copyFrom('COPY ingest_batch (ord, external_id, text, meta, split, label, gold) FROM STDIN (FORMAT csv)'));
-  await pipeline(Readable.from(csvChunks(items)), copy);
+  await createStaging(client);
+  await pipeline(Readable.from(stagingChunks(items)), stagingCopy(client));
+  return insertStaged(client, projectId, apiKeyId);
+}
+
+/** The staging table's rows into the project's items (see insertItems). */
+export async function insertStaged(client: PoolClient, projectId: string, apiKeyId: string | null): Promise<InsertResult> {
   const { rows } = await client.query<{
     inserted: number;
     pool_inserted: number;

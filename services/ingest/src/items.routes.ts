@@ -1,10 +1,13 @@
-import { appendAuditEvents, auditActor } from '@alder/audit';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { withTransaction } from '@alder/db';
-import { enqueue, samplingQueue } from '@alder/queues';
 import { HttpProblem, problems, type HandlerDeps, type OperationHandler, type ProblemFieldError } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
-import { recordLabels } from '@alder/retraining';
-import { insertItems, lockProject, type NewItem } from './items.repository';
+import { recordCompletedBatch } from './batches.repository';
+import { landStagedItems } from './batch-landing';
+import { createStaging, lockProject, stagingChunks, stagingCopy, type NewItem } from './items.repository';
+import { ingestNdjsonStream } from './ndjson-ingest';
 
 const MAX_LISTED_ERRORS = 100;
 
@@ -33,10 +36,46 @@ export function batchErrors(items: Schemas['IngestItem'][], labels: readonly str
   return errors;
 }
 
-/** POST /v1/projects/{project_id}/items: the whole batch in one transaction, or nothing. */
-export function ingestItemsHandler({ config, pool }: HandlerDeps): OperationHandler<'ingestItems'> {
+function isStream(body: unknown): body is AsyncIterable<Buffer | string> {
+  return body !== null && typeof body === 'object' && Symbol.asyncIterator in body && !Array.isArray(body);
+}
+
+/**
+ * POST /v1/projects/{project_id}/items: a JSON batch, in one transaction or not at all; or an
+ * NDJSON stream (ndjson-ingest.ts), whose good lines land and bad lines are refused one by one.
+ * Either way the request is a batch the project keeps (batches.repository.ts).
+ */
+export function ingestItemsHandler({ config, pool, log }: HandlerDeps): OperationHandler<'ingestItems'> {
   return async (request) => {
     const { project_id: projectId } = request.params;
+    const actor = request.actor ? { userId: request.actor.userId, keyId: request.actor.keyId } : null;
+    const body: unknown = request.body;
+    if (isStream(body)) {
+      // A client gone mid-stream ends nothing by itself: the body would wait for bytes forever.
+      const raw = request.raw;
+      const onClose = () => {
+        if (!raw.complete) (body as unknown as { destroy(error: Error): void }).destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+      };
+      raw.once('close', onClose);
+      const outcome = await ingestNdjsonStream({ pool, log: log.child({ module: 'ingest' }) }, { projectId, actor, body }).finally(() => raw.off('close', onClose));
+      return {
+        batch_id: outcome.batchId,
+        status: 'completed',
+        received: outcome.received,
+        inserted: outcome.inserted,
+        duplicates: outcome.duplicates,
+        rejected: outcome.rejected,
+        labels_imported: outcome.labelsImported,
+        errors: outcome.errors.slice(0, MAX_LISTED_ERRORS),
+      } satisfies Schemas['IngestResult'];
+    }
+    // The JSON body is validated against its schema by the HTTP layer; it is absent only when
+    // the request had none at all.
+    if (body === undefined || body === null) {
+      throw problems.validation('The request has no body: send { "items": [...] } as application/json, or items as application/x-ndjson.', [
+        { path: 'body', message: 'is required' },
+      ]);
+    }
     const items = request.body.items;
     if (items.length > config.MAX_ITEMS_PER_BATCH) {
       throw new HttpProblem(413, 'payload-too-large', `At most ${config.MAX_ITEMS_PER_BATCH} items per request; this one has ${items.length}.`);
@@ -56,34 +95,29 @@ export function ingestItemsHandler({ config, pool }: HandlerDeps): OperationHand
         label: item.label ?? null,
         gold: item.gold ?? false,
       }));
-      const result = await insertItems(client, projectId, request.actor?.keyId ?? null, rows);
-      if (result.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
-      if (result.labelsImported > 0) await recordLabels(client, projectId, result.labelsImported);
-      // One event per batch, not per item: it names the new items by id range and a digest of
-      // their external ids and texts, so a batch of 10,000 costs one chain link.
-      await appendAuditEvents(client, [
-        {
-          projectId,
-          kind: 'items.ingested',
-          actor: auditActor(request.actor),
-          subject: { type: 'batch', id: request.id },
-          after: {
-            received: items.length,
-            inserted: result.inserted,
-            duplicates: items.length - result.inserted,
-            labels_imported: result.labelsImported,
-            first_item_id: result.firstItemId,
-            last_item_id: result.lastItemId,
-            digest: result.digest,
-          },
-        },
-      ]);
-      request.log.info({ projectId, received: items.length, inserted: result.inserted }, 'items ingested');
+      await createStaging(client);
+      await pipeline(Readable.from(stagingChunks(rows)), stagingCopy(client));
+      // Named before it is written (once it has landed), so the audit event can name it.
+      const batchId = randomUUID();
+      const result = await landStagedItems(client, { projectId, batchId, actor, received: items.length, rejected: 0 });
+      await recordCompletedBatch(client, {
+        id: batchId,
+        projectId,
+        source: 'json',
+        userId: actor?.userId ?? null,
+        keyId: actor?.keyId ?? null,
+        counts: { received: items.length, accepted: result.inserted, duplicate: items.length - result.inserted, rejected: 0, labelsImported: result.labelsImported },
+      });
+      request.log.info({ projectId, batchId, received: items.length, inserted: result.inserted }, 'items ingested');
       return {
+        batch_id: batchId,
+        status: 'completed',
         received: items.length,
         inserted: result.inserted,
         duplicates: items.length - result.inserted,
+        rejected: 0,
         labels_imported: result.labelsImported,
+        errors: [],
       } satisfies Schemas['IngestResult'];
     });
   };

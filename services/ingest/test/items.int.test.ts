@@ -25,7 +25,7 @@ describe('POST /v1/projects/{project_id}/items', () => {
       ],
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ received: 4, inserted: 4, duplicates: 0, labels_imported: 1 });
+    expect(res.json()).toMatchObject({ received: 4, inserted: 4, duplicates: 0, labels_imported: 1 });
 
     const items = await h.db.pool.query(
       'SELECT external_id, text, meta, split, gold_label, status, content_hash FROM items WHERE project_id = $1 ORDER BY id',
@@ -54,13 +54,13 @@ describe('POST /v1/projects/{project_id}/items', () => {
     await post(projectId, { items: [{ external_id: 'x', text: 'first' }] });
     const before = await counts(h.db.pool);
     const res = await post(projectId, { items: [{ external_id: 'x', text: 'changed', label: 'pos' }] });
-    expect(res.json()).toEqual({ received: 1, inserted: 0, duplicates: 1, labels_imported: 0 });
+    expect(res.json()).toMatchObject({ received: 1, inserted: 0, duplicates: 1, labels_imported: 0 });
     expect(await counts(h.db.pool)).toEqual(before);
     const { rows } = await h.db.pool.query('SELECT text, status FROM items WHERE project_id = $1', [projectId]);
     expect(rows).toEqual([{ text: 'first', status: 'unlabeled' }]);
 
     const mixed = await post(projectId, { items: [{ external_id: 'x', text: 'again' }, { external_id: 'y', text: 'new' }] });
-    expect(mixed.json()).toEqual({ received: 2, inserted: 1, duplicates: 1, labels_imported: 0 });
+    expect(mixed.json()).toMatchObject({ received: 2, inserted: 1, duplicates: 1, labels_imported: 0 });
   });
 
   it('stores any text exactly (quotes, commas, newlines, backslashes, Unicode)', async () => {
@@ -234,7 +234,7 @@ describe('a full-size batch', () => {
       const res = await big.http({ method: 'POST', url: `/v1/projects/${projectId}/items`, headers: { 'x-api-key': big.adminKey }, payload: { items } });
       const ms = performance.now() - started;
       expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ received: 10_000, inserted: 10_000, duplicates: 0, labels_imported: 1_000 });
+      expect(res.json()).toMatchObject({ received: 10_000, inserted: 10_000, duplicates: 0, labels_imported: 1_000 });
       expect(ms).toBeLessThan(10_000);
       const { rows } = await big.db.pool.query('SELECT min(id) AS first, max(id) AS last FROM items WHERE project_id = $1', [projectId]);
       const order = await big.db.pool.query('SELECT external_id FROM items WHERE id IN ($1, $2) ORDER BY id', [rows[0].first, rows[0].last]);
