@@ -23,9 +23,11 @@ export {
   operationAccess,
   INSTANCE_ROLES,
   PROJECT_ROLES,
+  SIGNATURE_RESOLVERS,
   type AccessRule,
   type InstanceRole,
   type OpenApiDocument,
   type OperationAccess,
   type ProjectRole,
+  type SignatureResolver,
 } from './spec';
