@@ -11,8 +11,11 @@ export type OperationId = keyof operations;
 
 type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
 
-/** The JSON request body of an operation (`never` when it takes none). */
-export type RequestBody<Op extends OperationId> = operations[Op] extends { requestBody: infer R } ? Json<NonNullable<R>> : never;
+/**
+ * The JSON request body of an operation (`never` when it takes none). An optional body is typed
+ * as its schema too: the app hands the handler `{}` for one left out.
+ */
+export type RequestBody<Op extends OperationId> = operations[Op] extends { requestBody?: infer R } ? Json<NonNullable<R>> : never;
 
 /** The path parameters of an operation. */
 export type PathParams<Op extends OperationId> = operations[Op]['parameters'] extends { path: infer P } ? P : Record<string, never>;

@@ -776,6 +776,112 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{project_id}/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The project's integrations, oldest first (never their secrets) */
+        get: operations["listIntegrations"];
+        put?: never;
+        /**
+         * Create an integration (a signing secret for inbound webhooks)
+         * @description An integration is a sender of signed webhooks into the project: it gets a Standard
+         *     Webhooks secret (`whsec_...`), shown only in this answer and on rotation, with which it
+         *     signs its pushes to `POST /v1/hooks/{integration_id}/items` (`hook_path`).
+         */
+        post: operations["createIntegration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/{integration_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: components["parameters"]["IntegrationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete an integration
+         * @description Its secrets stop working at once (pushes answer 401, as for an unknown integration). Items it pushed stay.
+         */
+        delete: operations["deleteIntegration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/integrations/{integration_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: components["parameters"]["IntegrationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give an integration a new secret, keeping the old one valid for an overlap
+         * @description Answers the new secret (shown only here). The secret it replaces stays valid for
+         *     `overlap_seconds` (default 86400, a day; 0 ends it at once, as after a leak), so the
+         *     sender can switch without a refused push. A secret that was still in its overlap from an
+         *     earlier rotation stops at once: at most two secrets are valid at a time.
+         */
+        post: operations["rotateIntegrationSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hooks/{integration_id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: components["parameters"]["IntegrationId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Items pushed by an integration, signed as Standard Webhooks
+         * @description No API key: the Standard Webhooks signature (`webhook-signature`, HMAC-SHA256 with the
+         *     integration's secret over `webhook-id.webhook-timestamp.body`, the body's bytes as sent)
+         *     is the authentication. The current secret and, during a rotation's overlap, the previous
+         *     one are accepted; `webhook-timestamp` must be within 5 minutes of the server's clock.
+         *     A missing or wrong signature, a timestamp out of that window and an unknown integration
+         *     all answer 401 `invalid-signature`, alike.
+         *
+         *     The body is the batch of `ingestItems`, ingested the same way (one transaction, the same
+         *     rules and 422s, duplicates by `external_id`). Each `webhook-id` is taken once: a message
+         *     sent again with the same id and body (a sender's retry) changes nothing and answers 200
+         *     with the first delivery's counts and `duplicate: true`; the same id with another body
+         *     is 409 `webhook-id-reused`. A refused delivery (4xx) records nothing, so its retry is
+         *     processed anew.
+         */
+        post: operations["receiveItemsWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -1164,7 +1270,7 @@ export interface components {
             /** Format: uuid */
             project_id: string;
             /** @enum {string} */
-            source: "json" | "ndjson";
+            source: "json" | "ndjson" | "webhook";
             /**
              * @description `receiving` while a stream is read (the counts grow), `completed` once its items landed, `aborted` when it was cut short: nothing landed.
              * @enum {string}
@@ -1533,6 +1639,53 @@ export interface components {
         MemberList: {
             data: components["schemas"]["Member"][];
         };
+        IntegrationCreate: {
+            name: string;
+        };
+        Integration: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            project_id: string;
+            name: string;
+            /** @description Where the integration pushes items (`/v1/hooks/{id}/items`), relative to the API's base URL. */
+            hook_path: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description The user who created it.
+             */
+            created_by: string;
+            /** Format: date-time */
+            secret_rotated_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the current one is still accepted; null when none is.
+             */
+            previous_secret_expires_at: string | null;
+        };
+        IntegrationCreated: components["schemas"]["Integration"] & {
+            /**
+             * @description The signing secret, `whsec_` and base64 of 32 random bytes. Shown only here.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        IntegrationList: {
+            data: components["schemas"]["Integration"][];
+        };
+        SecretRotation: {
+            /**
+             * @description How long the replaced secret stays valid (at most a week).
+             * @default 86400
+             */
+            overlap_seconds: number;
+        };
+        WebhookIngestResult: components["schemas"]["IngestResult"] & {
+            /** @description This `webhook-id` was already ingested; the counts are the first delivery's and nothing changed. */
+            duplicate: boolean;
+        };
         ApiKeyCreated: components["schemas"]["ApiKey"] & {
             /** @description The plain key. Shown only here. */
             key: string;
@@ -1614,6 +1767,15 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The Standard Webhooks signature is missing or wrong, its timestamp is more than 5 minutes off, or the integration is unknown (`invalid-signature`). */
+        InvalidSignature: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description Any other error, e.g. 503 `unavailable` while Postgres or Redis is away, 500 `stored-data-invalid` when a stored row breaks its declared contract (a bug, logged), 500 `internal`. */
         Error: {
             headers: {
@@ -1631,6 +1793,7 @@ export interface components {
         /** @description The item's external id (URL-encoded). */
         ExternalId: string;
         UserId: string;
+        IntegrationId: string;
         /** @description Only events after this `id` (the last `id` of the previous page, `next_after`). */
         AuditAfter: number;
         AuditLimit: number;
@@ -2779,6 +2942,163 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listIntegrations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The integrations. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IntegrationCreate"];
+            };
+        };
+        responses: {
+            /** @description The integration, with its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: components["parameters"]["IntegrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The integration is deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rotateIntegrationSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                integration_id: components["parameters"]["IntegrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SecretRotation"];
+            };
+        };
+        responses: {
+            /** @description The integration, with its new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    receiveItemsWebhook: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The message id, the same on every retry of a message; no `.`. */
+                "webhook-id": string;
+                /** @description When this attempt was sent, Unix seconds. */
+                "webhook-timestamp": string;
+                /** @description Space-separated signatures, e.g. `v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=`; one valid `v1` signature is enough. */
+                "webhook-signature": string;
+            };
+            path: {
+                integration_id: components["parameters"]["IntegrationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IngestRequest"];
+            };
+        };
+        responses: {
+            /** @description The batch is committed, or was already (`duplicate`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookIngestResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["InvalidSignature"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             default: components["responses"]["Error"];
         };

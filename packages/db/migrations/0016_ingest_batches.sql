@@ -1,4 +1,4 @@
--- Every way items come in (a JSON batch, an NDJSON stream) is a batch: its status, its counts
+-- Every way items come in (a JSON batch, an NDJSON stream, an integration's webhook) is a batch: its status, its counts
 -- and the rows it refused, readable as GET /v1/projects/{project_id}/batches/{batch_id}.
 -- A stream's batch row is written before its items (status 'receiving', counts as they are read)
 -- and finished with them: 'completed' with the counts that landed, or 'aborted' with nothing
@@ -6,7 +6,7 @@
 CREATE TABLE ingest_batches (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   project_id uuid NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
-  source text NOT NULL CHECK (source IN ('json', 'ndjson')),
+  source text NOT NULL CHECK (source IN ('json', 'ndjson', 'webhook')),
   status text NOT NULL CHECK (status IN ('receiving', 'completed', 'aborted')),
   -- Rows read (JSON: items in the body; NDJSON: non-empty lines).
   received integer NOT NULL DEFAULT 0,

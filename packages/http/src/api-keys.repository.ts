@@ -83,6 +83,7 @@ const PROJECT_OF: Record<ProjectResolver, string> = {
   path: 'SELECT id FROM projects WHERE id = $2::uuid',
   task: 'SELECT project_id FROM task_leases WHERE id = $2::uuid',
   review: 'SELECT project_id FROM reviews WHERE id = $2::uuid',
+  integration: 'SELECT project_id FROM integrations WHERE id = $2::uuid',
 };
 
 /**

@@ -6,7 +6,7 @@ import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import cors from '@fastify/cors';
-import { accessHook } from './auth';
+import { accessHook, signatureHook } from './auth';
 import { acceptGzipBodies, acceptNdjsonStreams, NDJSON, refuseNdjson } from './body-encoding';
 import { problems } from './problem';
 import { unstorableStrings } from './storable-strings';
@@ -36,8 +36,11 @@ export interface HttpAppOptions {
 function acceptJsonOnly(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, body as string, (error, value) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // A signed operation keeps the bytes as they arrived: its signature is over them, and no
+    // re-serialisation of the parsed value gives them back.
+    if (request.routeOptions.config.rawBody === true) request.rawBody = body as Buffer;
+    parseJson(request, (body as Buffer).toString('utf8'), (error, value) => {
       if (error) return done(error, undefined);
       const unstorable = unstorableStrings(value);
       if (unstorable.length) return done(problems.validation('The body holds text that can not be stored as sent.', unstorable), undefined);
@@ -121,6 +124,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     schemaController: { compilersFactory: { buildValidator: bodyStrictValidators } },
   });
   app.decorateRequest('actor', null);
+  app.decorateRequest('rawBody', null);
   installProblemHandlers(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -151,6 +155,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     }
     const rule = schema?.operationId ? access.get(schema.operationId) : undefined;
     if (rule?.authenticated) route.onRequest = [accessHook(pool, rule), ...asArray(route.onRequest)];
+    if (rule && 'signature' in rule.rule) {
+      route.onRequest = [signatureHook(), ...asArray(route.onRequest)];
+      route.config = { ...route.config, rawBody: true };
+    }
   });
 
   await registerCors(app, config.CORS_ORIGINS);

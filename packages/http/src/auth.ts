@@ -23,7 +23,28 @@ const RESOLVERS: Record<ProjectResolver, { param: string; missing: (id: string) 
   path: { param: 'project_id', missing: (id) => `No project ${id}.` },
   task: { param: 'task_id', missing: (id) => `No task ${id}.` },
   review: { param: 'review_id', missing: (id) => `No review ${id}.` },
+  integration: { param: 'integration_id', missing: (id) => `No integration ${id}.` },
 };
+
+/** The headers a Standard Webhooks message carries (`@alder/webhooks`). */
+const SIGNATURE_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
+
+/**
+ * The access hook of an operation that is signed instead of keyed (`{ signature: ... }`): before
+ * the body is read, a request without the three Standard Webhooks headers is refused, so an
+ * unsigned caller learns nothing about the operation's validation. The signature itself can only
+ * be checked against the body: the handler does that, with the bytes the app kept for it
+ * (`request.rawBody`) and the secrets of the resource the rule names.
+ */
+export function signatureHook(): onRequestAsyncHookHandler {
+  return async (request) => {
+    const missing = SIGNATURE_HEADERS.filter((name) => {
+      const value = request.headers[name];
+      return typeof value !== 'string' || value.trim() === '';
+    });
+    if (missing.length) throw problems.invalidSignature(`Sign the request as Standard Webhooks do; missing: ${missing.join(', ')}.`);
+  };
+}
 
 /**
  * The access hook: the one place where every operation's `x-alder-access` is enforced. An
@@ -56,7 +77,7 @@ export function accessHook(pool: Pool, access: OperationAccess): onRequestAsyncH
     };
     if ('instance' in rule) {
       if (rule.instance === 'admin' && actor.role !== 'admin') throw problems.forbidden('Only an admin may call this operation.');
-    } else if (scope) {
+    } else if ('project' in rule && scope) {
       // Not a member is not found: nobody learns that a project they are not in exists.
       const deletedButRetained = rule.retained === true && actor.role === 'admin' && scope.resolver === 'path';
       if ((actor.projectId === null && !deletedButRetained) || (actor.role !== 'admin' && actor.projectRole === null)) {

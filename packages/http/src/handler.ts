@@ -22,6 +22,12 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the access hook on every operation that requires a key; null elsewhere. */
     actor: Actor | null;
+    /** The body's bytes as received, on signed operations (`x-alder-access: { signature }`); null elsewhere. */
+    rawBody: Buffer | null;
+  }
+  interface FastifyContextConfig {
+    /** Keep the body's bytes in `request.rawBody` (set by the app for signed operations). */
+    rawBody?: boolean;
   }
 }
 

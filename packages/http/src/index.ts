@@ -23,11 +23,13 @@ export {
   operationAccess,
   INSTANCE_ROLES,
   PROJECT_ROLES,
+  SIGNATURE_RESOLVERS,
   type AccessRule,
   type InstanceRole,
   type OpenApiDocument,
   type OperationAccess,
   type ProjectRole,
+  type SignatureResolver,
 } from './spec';
 export { BodyTooLarge, NDJSON } from './body-encoding';
 export { unstorableStrings } from './storable-strings';

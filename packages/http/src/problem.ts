@@ -4,6 +4,7 @@ export const PROBLEM_BASE = 'https://alder.dev/problems/';
 export const problemTitles = {
   'malformed-request': 'Malformed request',
   unauthorized: 'Unauthorized',
+  'invalid-signature': 'Invalid webhook signature',
   forbidden: 'Forbidden',
   'not-found': 'Not found',
   conflict: 'Conflict',
@@ -15,6 +16,7 @@ export const problemTitles = {
   'last-admin': 'Last admin',
   'email-taken': 'Email taken',
   'overlap-full': 'Item needs no more annotations',
+  'webhook-id-reused': 'Webhook id reused',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   validation: 'Validation failed',
@@ -66,10 +68,12 @@ export const problems = {
   notFound: (detail: string) => new HttpProblem(404, 'not-found', detail),
   forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
   conflict: (
-    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full'>,
+    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full' | 'webhook-id-reused'>,
     detail: string,
   ) =>
     new HttpProblem(409, kind, detail),
   validation: (detail: string, errors: ProblemFieldError[] = []) => new HttpProblem(422, 'validation', detail, errors),
   unauthorized: (detail: string) => new HttpProblem(401, 'unauthorized', detail, undefined, { 'www-authenticate': 'Bearer realm="alder"' }),
+  /** A signed operation's request whose Standard Webhooks signature is missing or does not verify (or whose signer is unknown: the same answer). */
+  invalidSignature: (detail: string) => new HttpProblem(401, 'invalid-signature', detail),
 };

@@ -16,15 +16,23 @@ export const INSTANCE_ROLES = ['admin', 'member'] as const;
 export type InstanceRole = (typeof INSTANCE_ROLES)[number];
 export const PROJECT_ROLES = ['manager', 'annotator', 'reviewer', 'expert', 'integrator', 'viewer'] as const;
 export type ProjectRole = (typeof PROJECT_ROLES)[number];
-/** How an operation's project is found: the path's project_id, or the project of the path's task or review. */
-export const PROJECT_RESOLVERS = ['path', 'task', 'review'] as const;
+/** How an operation's project is found: the path's project_id, or the project of the path's task, review or integration. */
+export const PROJECT_RESOLVERS = ['path', 'task', 'review', 'integration'] as const;
 export type ProjectResolver = (typeof PROJECT_RESOLVERS)[number];
+/** Who signs an operation that takes no API key: the integration of the path's integration_id. */
+export const SIGNATURE_RESOLVERS = ['integration'] as const;
+export type SignatureResolver = (typeof SIGNATURE_RESOLVERS)[number];
 
 /** An operation's `x-alder-access`, as written in the spec. */
 export type AccessRule =
   | { instance: InstanceRole }
   /** `retained`: the resource outlives its project (the audit trail): admins may still read it once the project is deleted. */
-  | { project: ProjectResolver; roles: ProjectRole[]; retained?: boolean };
+  | { project: ProjectResolver; roles: ProjectRole[]; retained?: boolean }
+  /**
+   * No API key (`security: []`): the request carries a Standard Webhooks signature made with the
+   * secret of the resource the resolver names; its handler verifies it against the raw body.
+   */
+  | { signature: SignatureResolver };
 
 /** Who may call an operation: whether it needs an API key, and the rule the key's user must meet. */
 export interface OperationAccess {
@@ -69,6 +77,7 @@ function checkedRule(operationId: string, rule: AccessRule | undefined): AccessR
   // No rule: admins only, the safe default for an operation someone forgot to annotate.
   if (rule === undefined) return { instance: 'admin' };
   if ('instance' in rule && (INSTANCE_ROLES as readonly string[]).includes(rule.instance)) return rule;
+  if ('signature' in rule && (SIGNATURE_RESOLVERS as readonly string[]).includes(rule.signature) && Object.keys(rule).length === 1) return rule;
   if (
     'project' in rule &&
     (PROJECT_RESOLVERS as readonly string[]).includes(rule.project) &&
@@ -79,7 +88,7 @@ function checkedRule(operationId: string, rule: AccessRule | undefined): AccessR
   ) {
     return rule;
   }
-  throw new Error(`operation ${operationId}: x-alder-access ${JSON.stringify(rule)} is not { instance: admin|member } or { project: path|task|review, roles: [project roles] }`);
+  throw new Error(`operation ${operationId}: x-alder-access ${JSON.stringify(rule)} is not { instance: admin|member }, { project: path|task|review|integration, roles: [project roles] } or { signature: integration }`);
 }
 
 /** operationId -> access: `security` (else the global one) and `x-alder-access` (default admins only). */
@@ -90,7 +99,12 @@ export function operationAccess(spec: OpenApiDocument): Map<string, OperationAcc
     const security = op.security ?? spec.security ?? [];
     // `security: []`, or an empty requirement `{}` among the alternatives, makes a key optional.
     const authenticated = security.length > 0 && !security.some((req) => Object.keys(req as object).length === 0);
-    access.set(op.operationId, { authenticated, rule: checkedRule(op.operationId, op['x-alder-access']) });
+    const rule = checkedRule(op.operationId, op['x-alder-access']);
+    // Exactly one way in: a key, or a signature. An operation open to anyone must say so by a
+    // rule that names who signs it, and a signed one must not also take keys (which would it check?).
+    if ('signature' in rule && authenticated) throw new Error(`operation ${op.operationId}: x-alder-access { signature } is for an operation without an API key (security: [])`);
+    if (!('signature' in rule) && !authenticated) throw new Error(`operation ${op.operationId}: takes no API key (security: []) but x-alder-access names no signer ({ signature: integration })`);
+    access.set(op.operationId, { authenticated, rule });
   }
   return access;
 }

@@ -12,7 +12,15 @@ import { insertStaged, type InsertResult } from './items.repository';
  */
 export async function landStagedItems(
   client: PoolClient,
-  input: { projectId: string; batchId: string; actor: { userId: string; keyId: string } | null; received: number; rejected: number },
+  input: {
+    projectId: string;
+    batchId: string;
+    actor: { userId: string; keyId: string } | null;
+    received: number;
+    rejected: number;
+    /** What else the audit event names (a webhook's integration and webhook id). */
+    via?: Record<string, string>;
+  },
 ): Promise<InsertResult> {
   const { projectId } = input;
   const result = await insertStaged(client, projectId, input.actor?.keyId ?? null);
@@ -33,6 +41,7 @@ export async function landStagedItems(
         first_item_id: result.firstItemId,
         last_item_id: result.lastItemId,
         digest: result.digest,
+        ...(input.via && { via: input.via }),
       },
     },
   ]);

@@ -2,7 +2,7 @@ import type { Queryable } from '@alder/db';
 
 /** The owner of `ingest_batches` and `ingest_batch_errors` (migration 0016). */
 
-export type BatchSource = 'json' | 'ndjson';
+export type BatchSource = 'json' | 'ndjson' | 'webhook';
 
 export interface BatchCounts {
   received: number;

@@ -2,15 +2,15 @@ import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import { startTestApp, type TestApp, type TestClient } from '@alder/http/testing';
 import { insertProject as createProjectRow, type ProjectSettings } from '@alder/labeling-api';
-import { createIngestHandlers } from '../src/index';
+import { createIngestHandlers, type IngestOptions } from '../src/index';
 
 export interface Harness extends Omit<TestApp, 'client'> {
   http: TestClient;
 }
 
-/** The ingest app on a fresh database, with an admin key. */
-export async function startHarness(overrides: Partial<Config> = {}): Promise<Harness> {
-  const { client, ...rest } = await startTestApp(createIngestHandlers, overrides);
+/** The ingest app on a fresh database, with an admin key; `options.now` replaces its clock. */
+export async function startHarness(overrides: Partial<Config> = {}, options: IngestOptions = {}): Promise<Harness> {
+  const { client, ...rest } = await startTestApp((deps) => createIngestHandlers(deps, options), overrides);
   return { ...rest, http: client };
 }
 
@@ -23,7 +23,8 @@ export async function insertProject(pool: Pool, labels: string[] = ['pos', 'neg'
 export async function counts(pool: Pool): Promise<Record<string, number>> {
   const { rows } = await pool.query(
     `SELECT (SELECT count(*) FROM items)::int AS items, (SELECT count(*) FROM annotations)::int AS annotations,
-            (SELECT count(*) FROM outbox)::int AS outbox, (SELECT coalesce(sum(label_count), 0) FROM projects)::int AS label_count`,
+            (SELECT count(*) FROM outbox)::int AS outbox, (SELECT coalesce(sum(label_count), 0) FROM projects)::int AS label_count,
+            (SELECT count(*) FROM received_webhooks)::int AS received_webhooks`,
   );
   return rows[0];
 }

@@ -2,6 +2,8 @@
 // It fails on any unexpected 2xx, and on any difference between a foreign resource and a missing
 // one (nobody learns anything about a project they are not a member of). New operations are
 // walked as soon as they are in the spec: a handler without the right x-alder-access fails here.
+// Signed operations (inbound webhooks, `{ signature: integration }`) take no key: every caller,
+// whatever their key, is refused (401) without a signature, alike for own, foreign and missing.
 import { createIngestHandlers } from '@alder/ingest';
 import { createApiKey, createUserWithKey, loadSpec, operationAccess, PROJECT_ROLES, upsertMember, type AccessRule, type ProjectRole } from '@alder/http';
 import { startTestApp, type TestApp, type TestResponse } from '@alder/http/testing';
@@ -33,6 +35,9 @@ const callers: Caller[] = [];
 const ids = { own: {} as Record<string, string>, foreign: {} as Record<string, string> };
 const victims = new Map<string, string>();
 const foreignVictims = new Map<string, string>();
+/** deleteIntegration's own and foreign integrations, one each per caller, as for deleteProject. */
+const victimIntegrations = new Map<string, string>();
+const foreignVictimIntegrations = new Map<string, string>();
 
 beforeAll(async () => {
   app = await startTestApp((deps) => ({ ...createLabelingHandlers(deps), ...createIngestHandlers(deps) }));
@@ -74,6 +79,11 @@ beforeAll(async () => {
   }
   ids.own.version = '1';
   ids.foreign.version = '1';
+  const integration = async (projectId: string, name: string) => {
+    const res = await app.client({ method: 'POST', url: `/v1/projects/${projectId}/integrations`, headers: { authorization: `Bearer ${app.adminKey}` }, payload: { name } });
+    return res.json().id as string;
+  };
+  for (const bucket of [ids.own, ids.foreign]) bucket.integration_id = await integration(bucket.project_id!, 'walk');
 
   callers.push({ label: 'no key', key: null, userId: null, admin: false, projectRole: null, spareKeyId: null });
   const admin = await createUserWithKey(pool, { name: 'walk admin', role: 'admin' });
@@ -92,6 +102,8 @@ beforeAll(async () => {
     if (caller.projectRole) await upsertMember(pool, victim, caller.userId!, caller.projectRole);
     victims.set(caller.label, victim);
     foreignVictims.set(caller.label, await project(`foreign victim of ${caller.label}`));
+    victimIntegrations.set(caller.label, await integration(ids.own.project_id!, `victim of ${caller.label}`));
+    foreignVictimIntegrations.set(caller.label, await integration(ids.foreign.project_id!, `foreign victim of ${caller.label}`));
   }
   // Someone else's user and key, for the instance operations' "foreign" case.
   const other = await createUserWithKey(pool, { name: 'other' });
@@ -123,8 +135,10 @@ function urlFor(op: Operation, which: 'own' | 'foreign' | 'missing', caller: Cal
     if (name === 'version') return '1';
     if (which === 'missing') return name === 'version' ? '999' : MISSING;
     if (which === 'foreign' && op.id === 'deleteProject') return foreignVictims.get(caller.label) ?? MISSING;
+    if (which === 'foreign' && op.id === 'deleteIntegration') return foreignVictimIntegrations.get(caller.label) ?? MISSING;
     if (which === 'foreign') return ids.foreign[name === 'user_id' && 'project' in op.rule ? 'member_user_id' : name] ?? MISSING;
     if (op.id === 'deleteProject' && name === 'project_id') return victims.get(caller.label) ?? MISSING;
+    if (op.id === 'deleteIntegration') return victimIntegrations.get(caller.label) ?? MISSING;
     // Own: the caller themselves and their spare key on instance operations.
     if (name === 'user_id') return 'project' in op.rule ? ids.own.member_user_id! : (caller.userId ?? MISSING);
     if (name === 'key_id') return caller.spareKeyId ?? MISSING;
@@ -153,7 +167,8 @@ function shape(res: TestResponse, url: string): unknown {
 }
 
 function allowed(rule: AccessRule, caller: Caller): boolean {
-  if (caller.key === null) return false;
+  // A key opens no signed operation, an admin's neither.
+  if (caller.key === null || 'signature' in rule) return false;
   if (caller.admin) return true;
   if ('instance' in rule) return rule.instance === 'member';
   return caller.projectRole !== null && rule.roles.includes(caller.projectRole);
@@ -183,6 +198,7 @@ describe('access walk', () => {
         }
         const may = allowed(op.rule, caller);
         if (!may && own.statusCode < 300) fail(op, caller, 'own', 'unexpected 2xx', own);
+        if ('signature' in op.rule && own.statusCode !== 401) fail(op, caller, 'own', 'expected 401 for a key on a signed operation', own);
         if (!may && 'instance' in op.rule && own.statusCode !== 403) fail(op, caller, 'own', 'expected 403 for a member on an admin operation', own);
         if (!may && 'project' in op.rule && caller.projectRole !== null && own.statusCode !== 403) fail(op, caller, 'own', 'expected 403 for a role the rule lacks', own);
         if (may && (own.statusCode === 401 || (own.statusCode === 403 && /may not call this operation/.test(own.body)))) fail(op, caller, 'own', 'refused a role the rule allows', own);
@@ -198,7 +214,7 @@ describe('access walk', () => {
         if (missing.statusCode < 300 && op.path.includes('{') && !retained) fail(op, caller, 'missing', 'unexpected 2xx on a missing resource', missing);
         // Foreign must read exactly as missing for everyone but admins (who see every project),
         // wherever the path names a resource the caller could be told apart from a missing one.
-        const namesResource = /\{(project_id|task_id|user_id|key_id)\}/.test(op.path);
+        const namesResource = /\{(project_id|task_id|user_id|key_id|integration_id)\}/.test(op.path);
         if (!caller.admin && namesResource && !(op.rule && 'instance' in op.rule && op.rule.instance === 'admin')) {
           const a = shape(foreign, foreignUrl);
           const b = shape(missing, missingUrl);
