@@ -1799,6 +1799,17 @@ export interface components {
         AuditLimit: number;
         Limit: number;
         Offset: number;
+        /**
+         * @description Makes a retry of this request safe: the first request with a key is carried out and its
+         *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+         *     (default 24); the same key with the same request (method, path and JSON body) answers
+         *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+         *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+         *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+         *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+         *     (a UUID) for each thing you mean to create.
+         */
+        IdempotencyKey: string;
     };
     requestBodies: never;
     headers: never;
@@ -1809,7 +1820,19 @@ export interface operations {
     ingestItems: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 project_id: components["parameters"]["ProjectId"];
             };
@@ -1835,6 +1858,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -1928,7 +1952,19 @@ export interface operations {
     createProject: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1950,6 +1986,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2096,7 +2133,19 @@ export interface operations {
     submitAnnotation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description The lease id returned by `getNextTask`. */
                 task_id: components["parameters"]["TaskId"];
@@ -2319,7 +2368,19 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2341,6 +2402,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
             default: components["responses"]["Error"];
@@ -2680,7 +2742,19 @@ export interface operations {
     createUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2975,7 +3049,19 @@ export interface operations {
     createIntegration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 project_id: components["parameters"]["ProjectId"];
             };
@@ -3032,7 +3118,19 @@ export interface operations {
     rotateIntegrationSecret: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 integration_id: components["parameters"]["IntegrationId"];
             };

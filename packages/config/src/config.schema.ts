@@ -47,6 +47,9 @@ export const configSchema = z.object({
   // row only after a crash between publishing and marking it, seconds later.
   RETENTION_HOURS: positiveInt.min(1).max(24 * 365 * 10).default(7 * 24),
   RETENTION_INTERVAL_MS: positiveInt.min(1_000).default(10 * 60_000),
+  // How long the answer to an Idempotency-Key is kept (and the key refused for another request);
+  // expired keys are deleted by the retention sweep.
+  IDEMPOTENCY_KEY_TTL_HOURS: positiveInt.min(1).max(24 * 365).default(24),
   // How often audit events are linked into their projects' hash chains (@alder/audit).
   AUDIT_SEAL_INTERVAL_MS: positiveInt.min(50).max(600_000).default(1_000),
   EMBEDDED_PG_PORT: port.default(54329),

@@ -34,6 +34,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ RETENTION_HOURS: '1', RETENTION_INTERVAL_MS: '1000' })).toMatchObject({ RETENTION_HOURS: 1, RETENTION_INTERVAL_MS: 1000 });
   });
 
+  it('keeps Idempotency-Keys for 24 hours by default, at least one hour, in whole hours', () => {
+    expect(loadConfig({}).IDEMPOTENCY_KEY_TTL_HOURS).toBe(24);
+    expect(loadConfig({ IDEMPOTENCY_KEY_TTL_HOURS: '1' }).IDEMPOTENCY_KEY_TTL_HOURS).toBe(1);
+    for (const env of [{ IDEMPOTENCY_KEY_TTL_HOURS: '0' }, { IDEMPOTENCY_KEY_TTL_HOURS: '1.5' }, { IDEMPOTENCY_KEY_TTL_HOURS: 'day' }, { IDEMPOTENCY_KEY_TTL_HOURS: '9000' }]) {
+      expect(() => loadConfig(env)).toThrow(/IDEMPOTENCY_KEY_TTL_HOURS/);
+    }
+  });
+
   it('refuses a retention horizon under an hour and a sweep more often than every second', () => {
     for (const env of [{ RETENTION_HOURS: '0' }, { RETENTION_HOURS: '0.5' }, { RETENTION_HOURS: '-3' }, { RETENTION_HOURS: 'week' }]) {
       expect(() => loadConfig(env)).toThrow(/RETENTION_HOURS/);

@@ -15,4 +15,10 @@ export const ADVISORY_LOCKS = {
   retention: 7_264_005,
   /** Held by the one process linking audit events into their chains (@alder/audit, sealAuditEvents). */
   auditSealer: 7_264_006,
+  /**
+   * The first key of the two-key form `pg_try_advisory_lock(int, int)` held while a request with
+   * an Idempotency-Key runs (@alder/http, idempotency-locks.ts); the second is a hash of the key's
+   * scope. Two-key locks never meet the one-key ones above (Postgres keeps them apart).
+   */
+  idempotency: 7_264_007,
 } as const;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Compute } from '@alder/compute';
 import type { Config } from '@alder/config';
 import { createPool, migrate, pendingMigrations, type Pool } from '@alder/db';
-import { buildHttpApp, ensureBootstrapKey, type HandlerMap, type HttpApp } from '@alder/http';
+import { buildHttpApp, ensureBootstrapKey, idempotencyKeysRetention, type HandlerMap, type HttpApp } from '@alder/http';
 import type { Logger } from '@alder/logger';
 import { allQueues, checkEvictionPolicy, createRedis, outboxRetention, processedJobsRetention, startOutboxRelay, startRetention, type OutboxRelay } from '@alder/queues';
 import type { Shutdown } from '@alder/runtime';
@@ -103,14 +103,14 @@ export async function runServices(services: readonly ServiceDefinition[], option
     shutdown.step('outbox relay', () => started.close(), 'outbox relay');
   }
 
-  // Every process sweeps (outbox and processed_jobs are everyone's; a service adds the tables it
-  // owns); an advisory lock lets one sweep at a time.
+  // Every process sweeps (outbox, processed_jobs and idempotency_keys are everyone's; a service
+  // adds the tables it owns); an advisory lock lets one sweep at a time.
   const retention = startRetention({
     pool,
     log: log.child({ module: 'retention' }),
     horizonHours: config.RETENTION_HOURS,
     intervalMs: config.RETENTION_INTERVAL_MS,
-    targets: [outboxRetention, processedJobsRetention, ...services.flatMap((s) => s.retention ?? [])],
+    targets: [outboxRetention, processedJobsRetention, idempotencyKeysRetention, ...services.flatMap((s) => s.retention ?? [])],
   });
   shutdown.step('retention', () => retention.close(), 'retention');
   // Every process links audit events into their chains too; one seals at a time.

@@ -13,7 +13,9 @@ import { unstorableStrings } from './storable-strings';
 import { registerDocsRoutes } from './docs.routes';
 import { installProblemHandlers } from './error-handler';
 import type { HandlerMap } from './handler';
-import { filterSpec, loadSpec, operationAccess, operationIds, optionalBodies } from './spec';
+import { idempotencyHooks } from './idempotency';
+import { createKeyLocks } from './idempotency-locks';
+import { filterSpec, idempotentOperations, loadSpec, operationAccess, operationIds, optionalBodies } from './spec';
 import { RequestLog } from './request-log';
 import { registerSystemRoutes } from './system.routes';
 
@@ -63,6 +65,21 @@ function asArray<T>(value: T | T[] | undefined): T[] {
 
 const ajvPool = AjvCompiler();
 
+type HeadersSchema = { properties?: Record<string, unknown>; required?: string[]; [key: string]: unknown };
+
+/**
+ * The header parameters' schema with lowercase names, as Node names every header it receives.
+ * fastify does this itself only for its own validator, not for a custom one (bodyStrictValidators
+ * below), where `Idempotency-Key` would otherwise never match and go unvalidated.
+ */
+function lowerCaseHeaderNames(schema: HeadersSchema): HeadersSchema {
+  return {
+    ...schema,
+    ...(schema.properties && { properties: Object.fromEntries(Object.entries(schema.properties).map(([name, value]) => [name.toLowerCase(), value])) }),
+    ...(schema.required && { required: schema.required.map((name) => name.toLowerCase()) }),
+  };
+}
+
 /**
  * CORS for browser annotation UIs on other origins: exactly the origins in CORS_ORIGINS get the
  * CORS headers (preflights answered, 204); any other origin gets none, so browsers refuse it.
@@ -74,7 +91,7 @@ async function registerCors(app: FastifyInstance, origins: readonly string[]): P
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'x-api-key', 'content-type', 'idempotency-key', 'x-request-id'],
-    exposedHeaders: ['x-request-id', 'retry-after', 'location'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'location', 'idempotent-replayed'],
     maxAge: 600,
     strictPreflight: true,
   });
@@ -109,6 +126,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   if (unknown.length) throw new Error(`handlers for operations the spec does not have: ${unknown.join(', ')}`);
   const access = operationAccess(spec);
   const bodyOptional = optionalBodies(spec);
+  const idempotent = idempotentOperations(spec);
+  // Opened on the first request with an Idempotency-Key, closed with the app.
+  const keyLocks = createKeyLocks(pool, log.child({ module: 'idempotency' }));
 
   const app = Fastify({
     // pino's own types and fastify's copy of them differ only nominally.
@@ -133,7 +153,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   acceptNdjsonStreams(app);
   acceptGzipBodies(app, { maxJsonBytes: config.MAX_BODY_BYTES, maxStreamBytes: config.MAX_INFLATED_BYTES });
   app.addHook('onRoute', (route: RouteOptions) => {
-    const schema = route.schema as { operationId?: string; body?: { content?: Record<string, { schema?: unknown }> } } | undefined;
+    const schema = route.schema as { operationId?: string; body?: { content?: Record<string, { schema?: unknown }> }; headers?: HeadersSchema } | undefined;
     // fastify skips body validation for a media type the body schema does not list, and for a
     // request without a body: with JSON the only type parsed, a plain schema validates every
     // request. An operation that also takes an NDJSON stream keeps the schema per media type (the
@@ -144,6 +164,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       schema.body = (takesNdjson ? { content: { 'application/json': { schema: json.schema } } } : json.schema) as typeof schema.body;
     }
     if (!takesNdjson) route.preValidation = [refuseNdjson, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
+    if (schema?.headers) schema.headers = lowerCaseHeaderNames(schema.headers);
     // A body the spec lets the client leave out is validated as the empty object it stands for.
     if (schema?.operationId && bodyOptional.has(schema.operationId)) {
       route.preValidation = [
@@ -159,7 +180,14 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
       route.onRequest = [signatureHook(), ...asArray(route.onRequest)];
       route.config = { ...route.config, rawBody: true };
     }
+    if (schema?.operationId && idempotent.has(schema.operationId)) {
+      const hooks = idempotencyHooks(schema.operationId, { pool, locks: keyLocks, ttlHours: config.IDEMPOTENCY_KEY_TTL_HOURS });
+      route.preHandler = [...asArray(route.preHandler), hooks.preHandler] as RouteOptions['preHandler'];
+      route.onSend = [...asArray(route.onSend), hooks.onSend] as RouteOptions['onSend'];
+      route.onResponse = [...asArray(route.onResponse), hooks.onResponse] as RouteOptions['onResponse'];
+    }
   });
+  app.addHook('onClose', () => keyLocks.close());
 
   await registerCors(app, config.CORS_ORIGINS);
   registerSystemRoutes(app, { pool, redis, spec });

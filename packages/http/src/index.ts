@@ -14,12 +14,15 @@ export {
 export { insertUser, findUser, listUsers, updateUser, isEmailTaken, type StoredUser, type UserChanges } from './users.repository';
 export { listMembers, upsertMember, removeMember, MEMBER_PROJECTS_SQL, type StoredMember } from './members.repository';
 export { actorOf } from './auth';
+export { idempotencyKeysRetention } from './idempotency.retention';
 export { createUserWithKey, createMember } from './people';
 export { HttpProblem, problems, PROBLEM_BASE, type ProblemDocument, type ProblemFieldError, type ProblemKind } from './problem';
 export type { Actor, HandlerDeps, HandlerMap, OperationHandler, OperationRequest } from './handler';
 export {
   loadSpec,
   filterSpec,
+  idempotentOperations,
+  IDEMPOTENCY_KEY_PARAMETER,
   operationAccess,
   INSTANCE_ROLES,
   PROJECT_ROLES,

@@ -4,7 +4,14 @@ import { specPath } from '@alder/api-types';
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-type Operation = { operationId?: string; security?: unknown[]; requestBody?: { required?: boolean }; 'x-alder-access'?: AccessRule };
+type Operation = {
+  operationId?: string;
+  security?: unknown[];
+  parameters?: unknown[];
+  requestBody?: { required?: boolean };
+  'x-alder-access'?: AccessRule;
+  'x-alder-idempotent'?: unknown;
+};
 export type OpenApiDocument = {
   paths?: Record<string, Record<string, unknown>>;
   security?: unknown[];
@@ -118,5 +125,38 @@ export function operationIds(spec: OpenApiDocument): string[] {
 export function optionalBodies(spec: OpenApiDocument): Set<string> {
   const ids = new Set<string>();
   for (const [, , op] of operationsOf(spec)) if (op.operationId && op.requestBody && op.requestBody.required !== true) ids.add(op.operationId);
+  return ids;
+}
+
+/** The `$ref` an operation marked `x-alder-idempotent: true` lists among its parameters. */
+export const IDEMPOTENCY_KEY_PARAMETER = '#/components/parameters/IdempotencyKey';
+
+/**
+ * Operations marked `x-alder-idempotent: true`: POSTs that create something, whose
+ * `Idempotency-Key` header makes a retry safe (openapi/README.md, "Idempotency keys"). A mark
+ * that is not a boolean, on another method, on an operation without an API key (keys are kept
+ * per API key) or without the IdempotencyKey parameter (which validates the header) fails the
+ * start, as a malformed x-alder-access does.
+ */
+export function idempotentOperations(spec: OpenApiDocument): Set<string> {
+  const ids = new Set<string>();
+  const access = operationAccess(spec);
+  for (const [path, method, op] of operationsOf(spec)) {
+    const mark = op['x-alder-idempotent'];
+    if (mark === undefined || mark === false) continue;
+    const name = op.operationId ?? `${method.toUpperCase()} ${path}`;
+    if (mark !== true) throw new Error(`operation ${name}: x-alder-idempotent ${JSON.stringify(mark)} is not true or false`);
+    if (method !== 'post') throw new Error(`operation ${name}: x-alder-idempotent is for POSTs (${method.toUpperCase()} is idempotent or reads)`);
+    if (!op.operationId || !access.get(op.operationId)?.authenticated) throw new Error(`operation ${name}: x-alder-idempotent needs an operationId and an API key (keys are kept per API key)`);
+    const listed = (op.parameters ?? []).some((p) => (p as { $ref?: string }).$ref === IDEMPOTENCY_KEY_PARAMETER);
+    if (!listed) throw new Error(`operation ${name}: x-alder-idempotent needs the parameter { $ref: '${IDEMPOTENCY_KEY_PARAMETER}' }`);
+    ids.add(op.operationId);
+  }
+  if (ids.size) {
+    const parameter = (spec.components as { parameters?: Record<string, { name?: string; in?: string }> } | undefined)?.parameters?.IdempotencyKey;
+    if (parameter?.in !== 'header' || parameter.name?.toLowerCase() !== 'idempotency-key') {
+      throw new Error('components.parameters.IdempotencyKey must be the Idempotency-Key header');
+    }
+  }
   return ids;
 }

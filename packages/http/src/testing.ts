@@ -5,6 +5,8 @@ import { createRedis } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase } from '@alder/testkit';
 import { buildHttpApp, type HttpApp } from './app';
 import { createUserWithKey } from './people';
+/** What an Idempotency-Key is compared by (tests that write a key's row themselves). */
+export { requestFingerprint } from './idempotency';
 import type { HandlerDeps, HandlerMap } from './handler';
 
 export interface TestRequest {

@@ -157,6 +157,15 @@ describe('POST /v1/projects/{project_id}/items as an NDJSON stream', () => {
     expect(await itemsOf(projectId)).toEqual([]);
   });
 
+  it('does not use an Idempotency-Key on a stream (it can not be compared): a resend counts its items as duplicates', async () => {
+    const projectId = await insertProject(h.db.pool);
+    const first = await stream(projectId, lines({ external_id: 'k1', text: 'x' }), { 'idempotency-key': 'same-key' });
+    const second = await stream(projectId, lines({ external_id: 'k1', text: 'x' }, { external_id: 'k2', text: 'y' }), { 'idempotency-key': 'same-key' });
+    expect(first.json).toMatchObject({ inserted: 1 });
+    expect(second.json).toMatchObject({ inserted: 1, duplicates: 1 });
+    expect(second.json.batch_id).not.toBe(first.json.batch_id);
+  });
+
   it('415 for NDJSON to an operation that takes JSON only, and for other content types', async () => {
     const projectId = await insertProject(h.db.pool);
     const other = await send(`/v1/projects/${projectId}/items`, 'external_id,text\na,b\n', { 'content-type': 'text/csv' });
