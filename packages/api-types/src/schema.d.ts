@@ -965,6 +965,7 @@ export interface components {
             strategy?: components["schemas"]["Strategy"];
             /** @description Train a new model version every this many new labels (default 20). */
             retrain_every?: number;
+            on_resend?: components["schemas"]["OnResend"];
             /** @description How long a task stays leased to its annotator (default 600). */
             lease_seconds?: number;
             /**
@@ -982,6 +983,7 @@ export interface components {
             guidelines?: string;
             strategy?: components["schemas"]["Strategy"];
             retrain_every?: number;
+            on_resend?: components["schemas"]["OnResend"];
             lease_seconds?: number;
             /** @description A new label budget; null removes it. */
             label_budget?: number | null;
@@ -989,6 +991,16 @@ export interface components {
             label_descriptions?: components["schemas"]["LabelDescriptions"];
             policy?: components["schemas"]["Policy"];
         };
+        /**
+         * @description What a re-sent item (an `external_id` the project has) with another `text` or `meta`
+         *     does: `skip` (the default) leaves the stored item as it is and counts the row in
+         *     `skipped_changes`; `update` gives the stored item the new text and meta (its labels stay),
+         *     counted in `updated` and recorded in the audit trail (`items.updated`); `reject` refuses
+         *     the row (a JSON batch whole, 422; an NDJSON line alone). A re-sent row with the same text
+         *     and meta is a duplicate whatever the setting.
+         * @enum {string}
+         */
+        OnResend: "skip" | "update" | "reject";
         Project: {
             /** Format: uuid */
             id: string;
@@ -997,6 +1009,7 @@ export interface components {
             guidelines: string;
             strategy: components["schemas"]["Strategy"];
             retrain_every: number;
+            on_resend: components["schemas"]["OnResend"];
             lease_seconds: number;
             /** @description The most labels the team means to spend; null for no budget. */
             label_budget: number | null;
@@ -1250,6 +1263,10 @@ export interface components {
             inserted: number;
             /** @description Items whose external_id the project already had; they were left unchanged. */
             duplicates: number;
+            /** @description Re-sent items whose text or meta changed and were updated (`on_resend` update). */
+            updated: number;
+            /** @description Re-sent items whose text or meta differed and were left as they were (`on_resend` skip; counted in `duplicates` too). */
+            skipped_changes: number;
             /** @description Lines refused (NDJSON; always 0 for a JSON batch, which is refused whole). */
             rejected: number;
             /** @description Labels on new pool items, stored as annotations with source `import`. */
@@ -1279,6 +1296,10 @@ export interface components {
             received: number;
             inserted: number;
             duplicates: number;
+            /** @description Re-sent items whose text or meta changed and were updated (`on_resend` update). */
+            updated: number;
+            /** @description Re-sent items whose text or meta differed and were left as they were (`on_resend` skip; counted in `duplicates` too). */
+            skipped_changes: number;
             rejected: number;
             labels_imported: number;
             abort_reason: string | null;

@@ -29,6 +29,7 @@ const project = {
   guidelines: '',
   strategy: 'margin' as const,
   retrain_every: 20,
+  on_resend: 'skip' as const,
   lease_seconds: 600,
   label_budget: null,
   overlap: { annotators: 1, fraction: 1 },

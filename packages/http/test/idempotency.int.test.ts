@@ -45,6 +45,7 @@ const handlers: HandlerMap = {
       guidelines: name === 'big' ? big : '',
       strategy: 'auto',
       retrain_every: 20,
+      on_resend: 'skip' as const,
       lease_seconds: 600,
       label_budget: null,
       overlap: { annotators: 1, fraction: 1 },

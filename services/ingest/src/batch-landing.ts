@@ -2,7 +2,10 @@ import { appendAuditEvents, auditActor } from '@alder/audit';
 import type { PoolClient } from '@alder/db';
 import { enqueue, samplingQueue } from '@alder/queues';
 import { recordLabels } from '@alder/retraining';
-import { insertStaged, type InsertResult } from './items.repository';
+import { changedResends, insertStaged, updateResent, type InsertResult, type OnResend } from './items.repository';
+
+/** The most updated item ids the audit event lists (it counts them all and digests them all). */
+const MAX_LISTED_UPDATES = 1000;
 
 /**
  * What every batch does once its rows are staged, in its transaction: the new items land, a new
@@ -20,9 +23,35 @@ export async function landStagedItems(
     rejected: number;
     /** What else the audit event names (a webhook's integration and webhook id). */
     via?: Record<string, string>;
+    /** The project's setting; under 'reject' the caller has taken the changed re-sent rows out. */
+    onResend: OnResend;
   },
-): Promise<InsertResult> {
+): Promise<InsertResult & { updated: number; skippedChanges: number }> {
   const { projectId } = input;
+  let updated = 0;
+  let skippedChanges = 0;
+  if (input.onResend === 'update') {
+    const changes = await updateResent(client, projectId);
+    updated = changes.ids.length;
+    if (updated) {
+      await appendAuditEvents(client, [
+        {
+          projectId,
+          kind: 'items.updated',
+          actor: auditActor(input.actor),
+          subject: { type: 'batch', id: input.batchId },
+          after: {
+            updated,
+            item_ids: changes.ids.slice(0, MAX_LISTED_UPDATES),
+            digest: changes.digest,
+            ...(input.via && { via: input.via }),
+          },
+        },
+      ]);
+    }
+  } else if (input.onResend === 'skip') {
+    skippedChanges = (await changedResends(client, projectId)).length;
+  }
   const result = await insertStaged(client, projectId, input.actor?.keyId ?? null);
   if (result.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
   if (result.labelsImported > 0) await recordLabels(client, projectId, result.labelsImported);
@@ -35,7 +64,9 @@ export async function landStagedItems(
       after: {
         received: input.received,
         inserted: result.inserted,
-        duplicates: input.received - input.rejected - result.inserted,
+        duplicates: input.received - input.rejected - result.inserted - updated,
+        updated,
+        skipped_changes: skippedChanges,
         rejected: input.rejected,
         labels_imported: result.labelsImported,
         first_item_id: result.firstItemId,
@@ -45,5 +76,5 @@ export async function landStagedItems(
       },
     },
   ]);
-  return result;
+  return { ...result, updated, skippedChanges };
 }

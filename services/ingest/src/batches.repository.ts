@@ -8,6 +8,8 @@ export interface BatchCounts {
   received: number;
   accepted: number;
   duplicate: number;
+  updated: number;
+  skippedChanges: number;
   rejected: number;
   labelsImported: number;
 }
@@ -26,6 +28,8 @@ export interface StoredBatch {
   received: number;
   accepted: number;
   duplicate: number;
+  updated: number;
+  skipped_changes: number;
   rejected: number;
   labels_imported: number;
   abort_reason: string | null;
@@ -38,7 +42,7 @@ export interface StoredBatch {
 /** The most refused rows a batch keeps (its `rejected` counts them all). */
 export const MAX_STORED_ERRORS = 1000;
 
-const COLUMNS = `id, project_id, source, status, received, accepted, duplicate, rejected, labels_imported, abort_reason, stopped_at_line,
+const COLUMNS = `id, project_id, source, status, received, accepted, duplicate, updated, skipped_changes, rejected, labels_imported, abort_reason, stopped_at_line,
   created_by, created_at, finished_at`;
 
 /** A stream's batch, before its first line is read: visible (status receiving) while it runs. */
@@ -57,9 +61,23 @@ export async function recordCompletedBatch(
 ): Promise<void> {
   const { counts } = input;
   await db.query(
-    `INSERT INTO ingest_batches (id, project_id, source, status, created_by, api_key_id, received, accepted, duplicate, rejected, labels_imported, finished_at)
-     VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, now())`,
-    [input.id, input.projectId, input.source, input.userId, input.keyId, counts.received, counts.accepted, counts.duplicate, counts.rejected, counts.labelsImported],
+    `INSERT INTO ingest_batches (id, project_id, source, status, created_by, api_key_id, received, accepted, duplicate, updated, skipped_changes, rejected,
+                                 labels_imported, finished_at)
+     VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, now())`,
+    [
+      input.id,
+      input.projectId,
+      input.source,
+      input.userId,
+      input.keyId,
+      counts.received,
+      counts.accepted,
+      counts.duplicate,
+      counts.updated,
+      counts.skippedChanges,
+      counts.rejected,
+      counts.labelsImported,
+    ],
   );
 }
 
@@ -71,9 +89,10 @@ export async function reportProgress(db: Queryable, batchId: string, received: n
 /** A stream's batch landed: its counts and refused rows, in the transaction of its items. */
 export async function completeBatch(db: Queryable, batchId: string, counts: BatchCounts, errors: BatchRowError[]): Promise<void> {
   await db.query(
-    `UPDATE ingest_batches SET status = 'completed', received = $2, accepted = $3, duplicate = $4, rejected = $5, labels_imported = $6, finished_at = now()
+    `UPDATE ingest_batches SET status = 'completed', received = $2, accepted = $3, duplicate = $4, updated = $5, skipped_changes = $6, rejected = $7,
+            labels_imported = $8, finished_at = now()
      WHERE id = $1`,
-    [batchId, counts.received, counts.accepted, counts.duplicate, counts.rejected, counts.labelsImported],
+    [batchId, counts.received, counts.accepted, counts.duplicate, counts.updated, counts.skippedChanges, counts.rejected, counts.labelsImported],
   );
   await storeErrors(db, batchId, errors);
 }

@@ -11,6 +11,8 @@ function toBatch(batch: StoredBatch, errors: BatchRowError[]): Schemas['Batch'] 
     received: batch.received,
     inserted: batch.accepted,
     duplicates: batch.duplicate,
+    updated: batch.updated,
+    skipped_changes: batch.skipped_changes,
     rejected: batch.rejected,
     labels_imported: batch.labels_imported,
     abort_reason: batch.abort_reason,

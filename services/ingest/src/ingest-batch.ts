@@ -6,7 +6,7 @@ import { HttpProblem, problems, type Actor, type ProblemFieldError } from '@alde
 import type { Schemas } from '@alder/api-types';
 import { recordCompletedBatch } from './batches.repository';
 import { landStagedItems } from './batch-landing';
-import { createStaging, lockProject, stagingChunks, stagingCopy, type NewItem } from './items.repository';
+import { changedResends, createStaging, lockProject, stagingChunks, stagingCopy, type NewItem } from './items.repository';
 
 // The one way a JSON batch of items gets in, whoever sends it: an API key's user (POST .../items)
 // or an integration's signed webhook (POST /v1/hooks/{id}/items). An NDJSON stream is read by
@@ -82,18 +82,35 @@ export async function ingestBatch(
   }));
   await createStaging(client);
   await pipeline(Readable.from(stagingChunks(rows)), stagingCopy(client));
+  if (project.on_resend === 'reject') {
+    const changed = await changedResends(client, projectId);
+    if (changed.length) {
+      throw problems.validation(
+        `${changed.length} item(s) re-send an external_id the project has, with another text or meta; the project refuses changes (on_resend: reject), so nothing was written.`,
+        changed.slice(0, MAX_LISTED_ERRORS).map((ord) => ({ path: `body/items/${ord}/text`, message: 'differs from the stored item of this external_id (text or meta)' })),
+      );
+    }
+  }
   // Named before it is written (once it has landed), so the audit event can name it.
   const batchId = randomUUID();
   const user = actor.user ? { userId: actor.user.userId, keyId: actor.user.keyId } : null;
-  const result = await landStagedItems(client, { projectId, batchId, actor: user, received: items.length, rejected: 0, via: actor.via });
-  const duplicates = items.length - result.inserted;
+  const result = await landStagedItems(client, { projectId, batchId, actor: user, received: items.length, rejected: 0, via: actor.via, onResend: project.on_resend });
+  const duplicates = items.length - result.inserted - result.updated;
   await recordCompletedBatch(client, {
     id: batchId,
     projectId,
     source,
     userId: user?.userId ?? null,
     keyId: user?.keyId ?? null,
-    counts: { received: items.length, accepted: result.inserted, duplicate: duplicates, rejected: 0, labelsImported: result.labelsImported },
+    counts: {
+      received: items.length,
+      accepted: result.inserted,
+      duplicate: duplicates,
+      updated: result.updated,
+      skippedChanges: result.skippedChanges,
+      rejected: 0,
+      labelsImported: result.labelsImported,
+    },
   });
   return {
     batch_id: batchId,
@@ -101,6 +118,8 @@ export async function ingestBatch(
     received: items.length,
     inserted: result.inserted,
     duplicates,
+    updated: result.updated,
+    skipped_changes: result.skippedChanges,
     rejected: 0,
     labels_imported: result.labelsImported,
     errors: [],

@@ -24,10 +24,49 @@ export interface InsertResult {
   digest: string | null;
 }
 
+export type OnResend = 'skip' | 'update' | 'reject';
+
 /** Locks the project row for the batch (settings and counters stay put until commit); null when absent. */
-export async function lockProject(db: Queryable, projectId: string): Promise<{ labels: string[] } | null> {
-  const { rows } = await db.query<{ labels: string[] }>('SELECT labels FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
+export async function lockProject(db: Queryable, projectId: string): Promise<{ labels: string[]; on_resend: OnResend } | null> {
+  const { rows } = await db.query<{ labels: string[]; on_resend: OnResend }>('SELECT labels, on_resend FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
   return rows[0] ?? null;
+}
+
+// A staged row that re-sends an item the project has, with another text or meta.
+const CHANGED_RESEND = `FROM ingest_batch b JOIN items i ON i.project_id = $1 AND i.external_id = b.external_id
+     WHERE i.text IS DISTINCT FROM b.text OR i.meta IS DISTINCT FROM b.meta`;
+
+/** The staged rows that re-send an item with another text or meta: their ords, in order. */
+export async function changedResends(client: PoolClient, projectId: string): Promise<number[]> {
+  const { rows } = await client.query<{ ord: number }>(`SELECT b.ord ${CHANGED_RESEND} ORDER BY b.ord`, [projectId]);
+  return rows.map((r) => r.ord);
+}
+
+/** Takes these rows out of the staging table. */
+export async function removeStaged(client: PoolClient, ords: number[]): Promise<void> {
+  if (ords.length) await client.query('DELETE FROM ingest_batch WHERE ord = ANY($1::int[])', [ords]);
+}
+
+/**
+ * Gives the stored items of changed re-sent rows the staged text and meta (and its content hash);
+ * their labels stay. The updated items' ids, in id order, and a SHA-256 (hex) over their external
+ * ids with their old and new content hashes: what the audit records of the update.
+ */
+export async function updateResent(client: PoolClient, projectId: string): Promise<{ ids: number[]; digest: string | null }> {
+  const { rows } = await client.query<{ ids: number[] | null; digest: string | null }>(
+    `WITH changed AS (
+       SELECT i.id, i.external_id, i.content_hash AS old_hash, b.text, b.meta ${CHANGED_RESEND}
+     ), updated AS (
+       UPDATE items i SET text = c.text, meta = c.meta, content_hash = sha256(convert_to(c.text, 'UTF8'))
+       FROM changed c WHERE i.id = c.id
+       RETURNING i.id, c.external_id, c.old_hash, i.content_hash
+     )
+     SELECT array_agg(id ORDER BY id) AS ids,
+            encode(sha256(convert_to(string_agg(external_id || E'\t' || encode(old_hash, 'hex') || E'\t' || encode(content_hash, 'hex'), E'\n' ORDER BY id), 'UTF8')), 'hex') AS digest
+     FROM updated`,
+    [projectId],
+  );
+  return { ids: (rows[0]?.ids ?? []).map(Number), digest: rows[0]?.digest ?? null };
 }
 
 /** The project's labels, without a lock (a stream is checked against them as it is read); null when absent. */

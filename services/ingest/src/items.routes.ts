@@ -34,6 +34,8 @@ export function ingestItemsHandler({ config, pool, log }: HandlerDeps): Operatio
         received: outcome.received,
         inserted: outcome.inserted,
         duplicates: outcome.duplicates,
+        updated: outcome.updated,
+        skipped_changes: outcome.skippedChanges,
         rejected: outcome.rejected,
         labels_imported: outcome.labelsImported,
         errors: outcome.errors.slice(0, MAX_LISTED_ERRORS),

@@ -6,7 +6,7 @@ import type { Logger } from '@alder/logger';
 import { abortBatch, completeBatch, openBatch, reportProgress, type BatchRowError } from './batches.repository';
 import { landStagedItems } from './batch-landing';
 import { readItemLine } from './item-line';
-import { createStaging, lockProject, readProjectLabels, removeRepeatedIds, removeUnknownLabels, stagingCopy, stagingLine } from './items.repository';
+import { changedResends, createStaging, lockProject, readProjectLabels, removeRepeatedIds, removeStaged, removeUnknownLabels, stagingCopy, stagingLine } from './items.repository';
 import { splitLines } from './ndjson-lines';
 
 /** The longest line read: an item's text may be 200,000 characters (up to 800 KB of UTF-8) plus meta. */
@@ -21,6 +21,8 @@ export interface StreamOutcome {
   received: number;
   inserted: number;
   duplicates: number;
+  updated: number;
+  skippedChanges: number;
   rejected: number;
   labelsImported: number;
   errors: BatchRowError[];
@@ -105,13 +107,39 @@ export async function ingestNdjsonStream(
       rejected++;
       if (errors.length < 1000) errors.push({ line: ord, pointer: '/label', reason: "is no longer one of the project's labels" });
     }
+    if (locked.on_resend === 'reject') {
+      const changed = await changedResends(client, projectId);
+      await removeStaged(client, changed);
+      for (const ord of changed) {
+        rejected++;
+        if (errors.length < 1000) errors.push({ line: ord, pointer: '/text', reason: 'differs from the stored item of this external_id (text or meta); the project refuses changes (on_resend: reject)' });
+      }
+    }
     errors.sort((a, b) => a.line - b.line);
-    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected });
-    const counts = { received, accepted: result.inserted, duplicate: received - rejected - result.inserted, rejected, labelsImported: result.labelsImported };
+    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected, onResend: locked.on_resend });
+    const counts = {
+      received,
+      accepted: result.inserted,
+      duplicate: received - rejected - result.inserted - result.updated,
+      updated: result.updated,
+      skippedChanges: result.skippedChanges,
+      rejected,
+      labelsImported: result.labelsImported,
+    };
     await completeBatch(client, batchId, counts, errors);
     await client.query('COMMIT');
-    log.info({ projectId, batchId, received, inserted: result.inserted, rejected }, 'ndjson stream ingested');
-    return { batchId, received, inserted: result.inserted, duplicates: counts.duplicate, rejected, labelsImported: result.labelsImported, errors };
+    log.info({ projectId, batchId, received, inserted: result.inserted, updated: result.updated, rejected }, 'ndjson stream ingested');
+    return {
+      batchId,
+      received,
+      inserted: result.inserted,
+      duplicates: counts.duplicate,
+      updated: result.updated,
+      skippedChanges: result.skippedChanges,
+      rejected,
+      labelsImported: result.labelsImported,
+      errors,
+    };
   } catch (error) {
     // A COPY still open holds the connection: it is failed first (CopyFail), then rolled back.
     if (copy) {

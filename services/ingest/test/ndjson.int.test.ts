@@ -44,7 +44,7 @@ describe('POST /v1/projects/{project_id}/items as an NDJSON stream', () => {
     const projectId = await insertProject(h.db.pool);
     const res = await stream(projectId, lines({ external_id: 'a', text: 'great film', label: 'pos' }, '', { external_id: 'b', text: 'dull\tand "long"' }, { external_id: 'c', text: 'held out', split: 'test', label: 'neg' }));
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ batch_id: expect.any(String), status: 'completed', received: 3, inserted: 3, duplicates: 0, rejected: 0, labels_imported: 1, errors: [] });
+    expect(res.json).toEqual({ batch_id: expect.any(String), status: 'completed', received: 3, inserted: 3, duplicates: 0, updated: 0, skipped_changes: 0, rejected: 0, labels_imported: 1, errors: [] });
     expect(await itemsOf(projectId)).toEqual([
       { external_id: 'a', text: 'great film', split: 'pool', status: 'labeled' },
       { external_id: 'b', text: 'dull\tand "long"', split: 'pool', status: 'unlabeled' },
@@ -192,9 +192,64 @@ describe('POST /v1/projects/{project_id}/items as an NDJSON stream', () => {
   it('records a JSON batch as a batch too', async () => {
     const projectId = await insertProject(h.db.pool);
     const res = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/items`, headers: { authorization: `Bearer ${h.adminKey}` }, payload: { items: [{ external_id: 'j', text: 'x' }] } });
-    expect(res.json()).toEqual({ batch_id: expect.any(String), status: 'completed', received: 1, inserted: 1, duplicates: 0, rejected: 0, labels_imported: 0, errors: [] });
+    expect(res.json()).toEqual({ batch_id: expect.any(String), status: 'completed', received: 1, inserted: 1, duplicates: 0, updated: 0, skipped_changes: 0, rejected: 0, labels_imported: 0, errors: [] });
     expect((await batch(projectId, res.json().batch_id)).json()).toMatchObject({ source: 'json', status: 'completed', received: 1, inserted: 1 });
     const empty = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/items`, headers: { authorization: `Bearer ${h.adminKey}` } });
     expect(empty.statusCode).toBe(422);
+  });
+});
+
+describe("a project's on_resend: what a re-sent item with another text or meta does", () => {
+  const json = (projectId: string, items: unknown[]) =>
+    h.http({ method: 'POST', url: `/v1/projects/${projectId}/items`, headers: { authorization: `Bearer ${h.adminKey}` }, payload: { items } });
+  const stored = async (projectId: string) =>
+    (await h.db.pool.query(`SELECT external_id, text, meta, encode(content_hash, 'hex') AS hash FROM items WHERE project_id = $1 ORDER BY id`, [projectId])).rows;
+
+  it('skip (the default): counted, the stored item stays', async () => {
+    const projectId = await insertProject(h.db.pool);
+    await json(projectId, [{ external_id: 'a', text: 'first' }, { external_id: 'b', text: 'same' }]);
+    const res = await stream(projectId, lines({ external_id: 'a', text: 'changed' }, { external_id: 'b', text: 'same' }, { external_id: 'c', text: 'new' }));
+    expect(res.json).toMatchObject({ inserted: 1, duplicates: 2, updated: 0, skipped_changes: 1, rejected: 0 });
+    expect((await stored(projectId)).map((r) => r.text)).toEqual(['first', 'same', 'new']);
+  });
+
+  it('update: the stored item takes the new text and meta (its hash too, its labels stay), recorded in the audit trail', async () => {
+    const projectId = await insertProject(h.db.pool, ['pos', 'neg'], 20, { on_resend: 'update' });
+    await json(projectId, [{ external_id: 'a', text: 'first', label: 'pos' }, { external_id: 'b', text: 'same', meta: { k: 1 } }]);
+    const [a] = await stored(projectId);
+    const res = await json(projectId, [{ external_id: 'a', text: 'rewritten' }, { external_id: 'b', text: 'same', meta: { k: 2 } }, { external_id: 'c', text: 'new' }]);
+    expect(res.json()).toMatchObject({ inserted: 1, duplicates: 0, updated: 2, skipped_changes: 0 });
+    const after = await stored(projectId);
+    expect(after.map((r) => [r.external_id, r.text, r.meta])).toEqual([
+      ['a', 'rewritten', {}],
+      ['b', 'same', { k: 2 }],
+      ['c', 'new', {}],
+    ]);
+    expect(after[0].hash).not.toBe(a.hash);
+    const labels = await h.db.pool.query('SELECT label FROM annotations WHERE project_id = $1', [projectId]);
+    expect(labels.rows).toEqual([{ label: 'pos' }]);
+    const events = await h.db.pool.query(`SELECT subject_id, after FROM audit_events WHERE project_id = $1 AND kind = 'items.updated'`, [projectId]);
+    expect(events.rows).toEqual([{ subject_id: res.json().batch_id, after: { updated: 2, item_ids: expect.any(Array), digest: expect.stringMatching(/^[0-9a-f]{64}$/) } }]);
+    expect(events.rows[0].after.item_ids).toHaveLength(2);
+    // The same again changes nothing: identical re-sends are duplicates.
+    expect((await json(projectId, [{ external_id: 'a', text: 'rewritten' }])).json()).toMatchObject({ duplicates: 1, updated: 0 });
+  });
+
+  it('reject: a JSON batch is refused whole (422, the rows named), a stream refuses the line alone', async () => {
+    const projectId = await insertProject(h.db.pool, ['pos', 'neg'], 20, { on_resend: 'reject' });
+    await json(projectId, [{ external_id: 'a', text: 'first' }]);
+    const refused = await json(projectId, [{ external_id: 'new', text: 'x' }, { external_id: 'a', text: 'changed' }]);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().errors).toEqual([{ path: 'body/items/1/text', message: 'differs from the stored item of this external_id (text or meta)' }]);
+    expect((await stored(projectId)).map((r) => r.external_id)).toEqual(['a']);
+    const res = await stream(projectId, lines({ external_id: 'new', text: 'x' }, { external_id: 'a', text: 'changed' }, { external_id: 'a2', text: 'y' }));
+    expect(res.json).toMatchObject({ inserted: 2, rejected: 1, errors: [{ line: 2, pointer: '/text', reason: expect.stringMatching(/on_resend: reject/) }] });
+    expect((await stored(projectId)).map((r) => [r.external_id, r.text])).toEqual([
+      ['a', 'first'],
+      ['new', 'x'],
+      ['a2', 'y'],
+    ]);
+    const batchRow = (await batch(projectId, res.json.batch_id)).json();
+    expect(batchRow).toMatchObject({ inserted: 2, rejected: 1, updated: 0, skipped_changes: 0 });
   });
 });

@@ -14,6 +14,7 @@ const SETTINGS: (keyof Schemas['Project'])[] = [
   'guidelines',
   'strategy',
   'retrain_every',
+  'on_resend',
   'lease_seconds',
   'label_budget',
   'overlap',

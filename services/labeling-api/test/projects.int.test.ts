@@ -23,6 +23,7 @@ describe('projects', () => {
       guidelines: '',
       strategy: 'auto',
       retrain_every: 20,
+      on_resend: 'skip',
       lease_seconds: 600,
       label_budget: null,
       overlap: { annotators: 1, fraction: 1 },
@@ -34,6 +35,16 @@ describe('projects', () => {
     });
     const got = await h.http({ method: 'GET', url: `/v1/projects/${res.json().id}` });
     expect(got.json()).toEqual(res.json());
+  });
+
+  it('sets on_resend at creation and by PATCH (skip, update, reject; anything else 422), audited', async () => {
+    const res = await h.http({ method: 'POST', url: '/v1/projects', payload: { name: 'R', labels: ['a', 'b'], on_resend: 'reject' } });
+    expect(res.json().on_resend).toBe('reject');
+    const changed = await h.http({ method: 'PATCH', url: `/v1/projects/${res.json().id}`, payload: { on_resend: 'update' } });
+    expect(changed.json().on_resend).toBe('update');
+    expect((await h.http({ method: 'PATCH', url: `/v1/projects/${res.json().id}`, payload: { on_resend: 'overwrite' } })).statusCode).toBe(422);
+    const events = await h.db.pool.query(`SELECT before, after FROM audit_events WHERE project_id = $1 AND kind = 'project.updated'`, [res.json().id]);
+    expect(events.rows).toEqual([{ before: { on_resend: 'reject' }, after: { on_resend: 'update' } }]);
   });
 
   it('refuses bad label sets and settings with 422', async () => {
