@@ -17,28 +17,13 @@ import {
   type HandlerMap,
 } from '../src/index';
 import { testClient, type TestClient } from '../src/testing';
+import { stubProject } from './stub-project';
 
 const log = createLogger({ level: 'silent' });
 const config = { ...loadConfig({}), MAX_BODY_BYTES: 4096 };
 const PROJECT_ID = '6f1c1d3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f';
 
-const project = {
-  id: PROJECT_ID,
-  name: 'p',
-  labels: ['a', 'b'],
-  guidelines: '',
-  strategy: 'margin' as const,
-  retrain_every: 20,
-  on_resend: 'skip' as const,
-  lease_seconds: 600,
-  label_budget: null,
-  overlap: { annotators: 1, fraction: 1 },
-  label_descriptions: {},
-  policy: { rationale_required: 'never' as const, review_model_disagreement: 0.9, review_low_confidence: null, review_late: true, min_agreement: 0.5, gold_rate: 0 },
-  label_count: 0,
-  created_at: new Date(0).toISOString(),
-  updated_at: new Date(0).toISOString(),
-};
+const project = stubProject({ id: PROJECT_ID, strategy: 'margin' });
 
 // Stand-ins for the services' handlers: this file tests the app builder, not the services.
 const handlers: HandlerMap = {
@@ -311,6 +296,14 @@ describe('request errors are problem+json', () => {
     const res = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'text/plain' }, payload: 'name=x' });
     expect(res.statusCode).toBe(415);
     expect(res.json().type).toBe('https://alder.dev/problems/unsupported-media-type');
+  });
+
+  it('415 for an NDJSON stream to an operation that takes JSON only, and for an encoding other than gzip', async () => {
+    const ndjson = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'application/x-ndjson' }, payload: '{"name":"x"}\n' });
+    expect(ndjson.statusCode).toBe(415);
+    expect(ndjson.json()).toMatchObject({ type: 'https://alder.dev/problems/unsupported-media-type', detail: 'This operation takes application/json bodies only.' });
+    const deflated = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'application/json', 'content-encoding': 'deflate' }, payload: '{}' });
+    expect(deflated.statusCode).toBe(415);
   });
 
   it('413 for a body over MAX_BODY_BYTES', async () => {

@@ -9,6 +9,7 @@ import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis 
 import { buildHttpApp, createApiKey, createUserWithKey, HttpProblem, idempotencyKeysRetention, type HandlerMap } from '../src/index';
 import { requestFingerprint, testClient, type TestClient, type TestResponse } from '../src/testing';
 import { openAnswer } from '../src/response-seal';
+import { stubProject } from './stub-project';
 
 const log = createLogger({ level: 'silent' });
 const config: Config = { ...loadConfig({}) };
@@ -37,24 +38,7 @@ const handlers: HandlerMap = {
     if (name === 'taken') throw new HttpProblem(409, 'conflict', 'a project is called that');
     if (name === 'boom') throw new Error('the database fell over');
     reply.code(201);
-    const now = new Date(0).toISOString();
-    return {
-      id: crypto.randomUUID(),
-      name,
-      labels: request.body.labels,
-      guidelines: name === 'big' ? big : '',
-      strategy: 'auto',
-      retrain_every: 20,
-      on_resend: 'skip' as const,
-      lease_seconds: 600,
-      label_budget: null,
-      overlap: { annotators: 1, fraction: 1 },
-      label_descriptions: {},
-      policy: { rationale_required: 'never', review_model_disagreement: 0.9, review_low_confidence: null, review_late: true, min_agreement: 0.5, gold_rate: 0 },
-      label_count: calls,
-      created_at: now,
-      updated_at: now,
-    };
+    return stubProject({ name, labels: request.body.labels, guidelines: name === 'big' ? big : '', label_count: calls });
   },
 };
 

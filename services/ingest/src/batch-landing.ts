@@ -28,26 +28,18 @@ export async function landStagedItems(
   },
 ): Promise<InsertResult & { updated: number; skippedChanges: number }> {
   const { projectId } = input;
+  // The batch's events: the batch is their subject, its sender their actor (or its webhook).
+  const recordBatchEvent = (kind: string, after: Record<string, unknown>) =>
+    appendAuditEvents(client, [
+      { projectId, kind, actor: auditActor(input.actor), subject: { type: 'batch', id: input.batchId }, after: { ...after, ...(input.via && { via: input.via }) } },
+    ]);
   let updated = 0;
   let skippedChanges = 0;
   if (input.onResend === 'update') {
     const changes = await updateResent(client, projectId);
     updated = changes.ids.length;
     if (updated) {
-      await appendAuditEvents(client, [
-        {
-          projectId,
-          kind: 'items.updated',
-          actor: auditActor(input.actor),
-          subject: { type: 'batch', id: input.batchId },
-          after: {
-            updated,
-            item_ids: changes.ids.slice(0, MAX_LISTED_UPDATES),
-            digest: changes.digest,
-            ...(input.via && { via: input.via }),
-          },
-        },
-      ]);
+      await recordBatchEvent('items.updated', { updated, item_ids: changes.ids.slice(0, MAX_LISTED_UPDATES), digest: changes.digest });
     }
   } else if (input.onResend === 'skip') {
     skippedChanges = (await changedResends(client, projectId)).length;
@@ -55,26 +47,17 @@ export async function landStagedItems(
   const result = await insertStaged(client, projectId, input.actor?.keyId ?? null);
   if (result.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
   if (result.labelsImported > 0) await recordLabels(client, projectId, result.labelsImported);
-  await appendAuditEvents(client, [
-    {
-      projectId,
-      kind: 'items.ingested',
-      actor: auditActor(input.actor),
-      subject: { type: 'batch', id: input.batchId },
-      after: {
-        received: input.received,
-        inserted: result.inserted,
-        duplicates: input.received - input.rejected - result.inserted - updated,
-        updated,
-        skipped_changes: skippedChanges,
-        rejected: input.rejected,
-        labels_imported: result.labelsImported,
-        first_item_id: result.firstItemId,
-        last_item_id: result.lastItemId,
-        digest: result.digest,
-        ...(input.via && { via: input.via }),
-      },
-    },
-  ]);
+  await recordBatchEvent('items.ingested', {
+    received: input.received,
+    inserted: result.inserted,
+    duplicates: input.received - input.rejected - result.inserted - updated,
+    updated,
+    skipped_changes: skippedChanges,
+    rejected: input.rejected,
+    labels_imported: result.labelsImported,
+    first_item_id: result.firstItemId,
+    last_item_id: result.lastItemId,
+    digest: result.digest,
+  });
   return { ...result, updated, skippedChanges };
 }
