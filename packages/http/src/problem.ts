@@ -17,6 +17,8 @@ export const problemTitles = {
   'email-taken': 'Email taken',
   'overlap-full': 'Item needs no more annotations',
   'webhook-id-reused': 'Webhook id reused',
+  'delivery-pending': 'Delivery still pending',
+  'webhook-disabled': 'Webhook disabled',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   validation: 'Validation failed',
@@ -68,7 +70,7 @@ export const problems = {
   notFound: (detail: string) => new HttpProblem(404, 'not-found', detail),
   forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
   conflict: (
-    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full' | 'webhook-id-reused'>,
+    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full' | 'webhook-id-reused' | 'delivery-pending' | 'webhook-disabled'>,
     detail: string,
   ) =>
     new HttpProblem(409, kind, detail),

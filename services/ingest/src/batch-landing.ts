@@ -1,6 +1,6 @@
 import { appendAuditEvents, auditActor } from '@alder/audit';
 import type { PoolClient } from '@alder/db';
-import { enqueue, samplingQueue } from '@alder/queues';
+import { emitEvent, enqueue, samplingQueue } from '@alder/queues';
 import { recordLabels } from '@alder/retraining';
 import { insertStaged, type InsertResult } from './items.repository';
 
@@ -18,6 +18,7 @@ export async function landStagedItems(
     actor: { userId: string; keyId: string } | null;
     received: number;
     rejected: number;
+    source: 'json' | 'ndjson' | 'webhook';
     /** What else the audit event names (a webhook's integration and webhook id). */
     via?: Record<string, string>;
   },
@@ -45,5 +46,15 @@ export async function landStagedItems(
       },
     },
   ]);
+  // Outbound webhooks: written only when a subscription wants it (emitEvent reads the mask).
+  await emitEvent(client, projectId, 'batch.completed', {
+    batch_id: input.batchId,
+    source: input.source,
+    received: input.received,
+    inserted: result.inserted,
+    duplicates: input.received - input.rejected - result.inserted,
+    rejected: input.rejected,
+    labels_imported: result.labelsImported,
+  });
   return result;
 }

@@ -85,7 +85,7 @@ export async function ingestBatch(
   // Named before it is written (once it has landed), so the audit event can name it.
   const batchId = randomUUID();
   const user = actor.user ? { userId: actor.user.userId, keyId: actor.user.keyId } : null;
-  const result = await landStagedItems(client, { projectId, batchId, actor: user, received: items.length, rejected: 0, via: actor.via });
+  const result = await landStagedItems(client, { projectId, batchId, actor: user, received: items.length, rejected: 0, source, via: actor.via });
   const duplicates = items.length - result.inserted;
   await recordCompletedBatch(client, {
     id: batchId,

@@ -106,7 +106,7 @@ export async function ingestNdjsonStream(
       if (errors.length < 1000) errors.push({ line: ord, pointer: '/label', reason: "is no longer one of the project's labels" });
     }
     errors.sort((a, b) => a.line - b.line);
-    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected });
+    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected, source: 'ndjson' });
     const counts = { received, accepted: result.inserted, duplicate: received - rejected - result.inserted, rejected, labelsImported: result.labelsImported };
     await completeBatch(client, batchId, counts, errors);
     await client.query('COMMIT');
