@@ -882,6 +882,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{project_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        /** The project's webhook subscriptions, oldest first (never their secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to the project's events (outbound webhooks)
+         * @description Each event of the types in `events` (every type when left out, those added later too) is
+         *     POSTed to `url` as a Standard Webhooks message signed with the subscription's `secret`
+         *     (shown only here and on rotation): `webhook-id` (the event id, the same on every retry),
+         *     `webhook-timestamp`, `webhook-signature`, and the body `{ type, timestamp, data }`.
+         *     Failed attempts are retried on `WEBHOOK_RETRY_SCHEDULE`; a 410 answer disables the
+         *     subscription. A URL on a private, loopback or link-local address (as given or as its name
+         *     resolves) is refused (422) unless the operator allows such targets.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /** One subscription, with its state (enabled, why it was disabled) */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a subscription with its delivery log */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a subscription's URL, event types, description, or enable it again
+         * @description `events: null` subscribes to every type. `enabled: true` on a disabled subscription
+         *     clears its reason and failure count; its deliveries still pending resume at once (events
+         *     while it was disabled were not queued for it). `enabled: false` pauses it.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a subscription a new signing secret
+         * @description Answers the new secret (shown only here). For `overlap_seconds` (default a day; 0: none)
+         *     every delivery carries two signatures, one with each secret, so the receiver can switch
+         *     whenever it likes within the overlap.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /** The subscription's delivery log, newest first (status=dead: its dead letters) */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description A delivery of the path's subscription. */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a dead (or delivered) delivery again, at once, with a fresh retry schedule
+         * @description The same event, body and `webhook-id` (receivers dedupe by it), signed anew. A delivery
+         *     still pending is 409 `delivery-pending`; one of a disabled subscription is 409
+         *     `webhook-disabled` (enable it first).
+         */
+        post: operations["replayWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit": {
         parameters: {
             query?: never;
@@ -1707,6 +1839,114 @@ export interface components {
             /** @description This `webhook-id` was already ingested; the counts are the first delivery's and nothing changed. */
             duplicate: boolean;
         };
+        /**
+         * @description `batch.completed` (an ingest batch landed: counts), `item.labeled` (an annotation),
+         *     `item.resolved` (an item's label decided: rule), `review.needed` (an item queued for
+         *     review or escalation), `model.trained` (a model version with its test metrics),
+         *     `ranking.published` (a new ranking of the pool), `stop.recommended` (each new model
+         *     whose stopping evidence recommends stopping).
+         * @enum {string}
+         */
+        WebhookEventType: "batch.completed" | "item.labeled" | "item.resolved" | "review.needed" | "model.trained" | "ranking.published" | "stop.recommended";
+        WebhookCreate: {
+            /** @description Where events are POSTed (http or https, no user or password). */
+            url: string;
+            /** @description The types to send; left out or null, every type. */
+            events?: components["schemas"]["WebhookEventType"][] | null;
+            description?: string;
+        };
+        WebhookUpdate: {
+            url?: string;
+            events?: components["schemas"]["WebhookEventType"][] | null;
+            description?: string;
+            enabled?: boolean;
+        };
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            project_id: string;
+            url: string;
+            /** @description The types it receives; null, every type. */
+            events: components["schemas"]["WebhookEventType"][] | null;
+            description: string;
+            enabled: boolean;
+            /** @description Why it was disabled (a 410 answer, too many dead letters in a row, a manager); null while enabled. */
+            disabled_reason: string | null;
+            /** Format: date-time */
+            disabled_at: string | null;
+            /** @description Deliveries in a row that ended as dead letters; `WEBHOOK_DISABLE_AFTER_FAILURES` of them disable it. */
+            consecutive_failures: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            created_by: string;
+            /** Format: date-time */
+            secret_rotated_at: string | null;
+            /**
+             * Format: date-time
+             * @description Until when deliveries are also signed with the secret before the current one; null when they are not.
+             */
+            previous_secret_expires_at: string | null;
+        };
+        WebhookCreated: components["schemas"]["Webhook"] & {
+            /**
+             * @description The signing secret, `whsec_` and base64 of 32 random bytes. Shown only here.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        WebhookList: {
+            data: components["schemas"]["Webhook"][];
+        };
+        /**
+         * @description `pending`: an attempt is due (`next_attempt_at`); `delivered`: a 2xx answer; `dead`: a dead letter (the schedule ran out, or the receiver answered 410).
+         * @enum {string}
+         */
+        WebhookDeliveryStatus: "pending" | "delivered" | "dead";
+        WebhookAttempt: {
+            attempt: number;
+            /** Format: date-time */
+            started_at: string;
+            duration_ms: number;
+            /** @description The final answer's HTTP status (after redirects); null when none came. */
+            status_code: number | null;
+            /** @description Why the attempt failed (a timeout, a refused target, a connection error, a status that is not 2xx); null on success. */
+            error: string | null;
+            /** @description The start of the answer's body (at most 1 KiB). */
+            response_excerpt: string | null;
+            /** @description The last URL tried (a redirect's target). */
+            url: string;
+        };
+        WebhookDelivery: {
+            id: number;
+            /** Format: uuid */
+            webhook_id: string;
+            /**
+             * Format: uuid
+             * @description The event, sent as `webhook-id`.
+             */
+            event_id: string;
+            event_type: components["schemas"]["WebhookEventType"];
+            status: components["schemas"]["WebhookDeliveryStatus"];
+            attempts: number;
+            /** Format: date-time */
+            next_attempt_at: string | null;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            ended_at: string | null;
+            /** @description Every attempt, oldest first. */
+            attempt_log: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookDeliveryList: {
+            data: components["schemas"]["WebhookDelivery"][];
+            total: number;
+            limit: number;
+            offset: number;
+        };
         ApiKeyCreated: components["schemas"]["ApiKey"] & {
             /** @description The plain key. Shown only here. */
             key: string;
@@ -1815,6 +2055,10 @@ export interface components {
         ExternalId: string;
         UserId: string;
         IntegrationId: string;
+        /** @description A webhook subscription of the path's project. */
+        WebhookId: string;
+        /** @description A delivery of the path's subscription. */
+        DeliveryId: number;
         /** @description Only events after this `id` (the last `id` of the previous page, `next_after`). */
         AuditAfter: number;
         AuditLimit: number;
@@ -3219,6 +3463,278 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscriptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The subscription, with its secret. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription is deleted; nothing more is sent to it. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookUpdate"];
+            };
+        };
+        responses: {
+            /** @description The subscription as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry of this request safe: the first request with a key is carried out and its
+                 *     answer kept (status, body, `Content-Type`, `Location`) for `IDEMPOTENCY_KEY_TTL_HOURS`
+                 *     (default 24); the same key with the same request (method, path and JSON body) answers
+                 *     that again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with
+                 *     another request is 422 `idempotency-key-mismatch`; while the first request is still
+                 *     running, 409 `idempotency-key-in-flight` (`Retry-After`). Keys are per API key and
+                 *     operation; answers of 5xx are not kept, so a retry runs again. Use a new random key
+                 *     (a UUID) for each thing you mean to create.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SecretRotation"];
+            };
+        };
+        responses: {
+            /** @description The subscription, with its new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Only deliveries in this state. */
+                status?: components["schemas"]["WebhookDeliveryStatus"];
+                limit?: components["parameters"]["Limit"];
+                offset?: components["parameters"]["Offset"];
+            };
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries, each with its attempts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            default: components["responses"]["Error"];
+        };
+    };
+    replayWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: components["parameters"]["ProjectId"];
+                /** @description A webhook subscription of the path's project. */
+                webhook_id: components["parameters"]["WebhookId"];
+                /** @description A delivery of the path's subscription. */
+                delivery_id: components["parameters"]["DeliveryId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery is pending again; its next attempt is due now. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             default: components["responses"]["Error"];
         };
     };

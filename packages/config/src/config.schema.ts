@@ -2,6 +2,19 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** `250ms`, `5s`, `5m`, `2h`, `1d`: whole numbers with a unit, so a schedule reads as it runs. */
+const duration = z
+  .string()
+  .trim()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'a duration is a whole number and a unit: ms, s, m, h or d (e.g. 5s, 30m)')
+  .transform((text) => {
+    const [, amount, unit] = /^(\d+)(ms|s|m|h|d)$/.exec(text)!;
+    return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+  });
+const commaList = (value: string) => value.split(',').map((part) => part.trim()).filter(Boolean);
 
 /** Every environment variable Alder reads, with its default. README lists them. */
 export const configSchema = z.object({
@@ -52,6 +65,32 @@ export const configSchema = z.object({
   IDEMPOTENCY_KEY_TTL_HOURS: positiveInt.min(1).max(24 * 365).default(24),
   // How often audit events are linked into their projects' hash chains (@alder/audit).
   AUDIT_SEAL_INTERVAL_MS: positiveInt.min(50).max(600_000).default(1_000),
+  // Outbound webhooks (services/ingest/src/outbound). The delay before each attempt of a
+  // delivery, the first counted from the event: Standard Webhooks senders' schedule (at once,
+  // then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: about 27.6 h); each delay but a 0 gets ±20%
+  // jitter. After the last attempt fails, the delivery is a dead letter.
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('0s,5s,5m,30m,2h,5h,10h,10h')
+    .transform(commaList)
+    .pipe(z.array(duration).min(1, 'at least one attempt').max(50))
+    .refine((delays) => delays.reduce((a, b) => a + b, 0) <= 7 * 86_400_000, 'the whole schedule fits in a week'),
+  // One attempt's deadline, redirects included: a receiver that hangs must not hold a slot.
+  WEBHOOK_TIMEOUT_MS: positiveInt.min(100).max(120_000).default(15_000),
+  // Targets on private, loopback, link-local (and other non-public) addresses are refused, after
+  // DNS resolution and on every redirect, unless allowed here or listed in WEBHOOK_ALLOWED_CIDRS.
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: flag.default(false),
+  WEBHOOK_ALLOWED_CIDRS: z
+    .string()
+    .default('')
+    .transform(commaList)
+    .pipe(z.array(z.string().regex(/^[0-9a-fA-F:.]+\/\d{1,3}$/, 'a CIDR is address/prefix, e.g. 10.1.2.0/24 or fd00::/8'))),
+  // Dead letters in a row (no success between) after which a subscription is disabled.
+  WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.max(10_000).default(5),
+  // Deliveries in flight at once per process (across all receivers).
+  WEBHOOK_CONCURRENCY: positiveInt.max(10_000).default(128),
+  // How often the dispatcher looks for due attempts when nothing woke it.
+  WEBHOOK_POLL_MS: positiveInt.min(10).max(60_000).default(1_000),
   EMBEDDED_PG_PORT: port.default(54329),
   EMBEDDED_REDIS_PORT: port.default(63799),
 });

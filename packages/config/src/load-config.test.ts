@@ -50,4 +50,20 @@ describe('loadConfig', () => {
       expect(() => loadConfig(env)).toThrow(/RETENTION_INTERVAL_MS/);
     }
   });
+
+  it('reads the webhook retry schedule as durations, Standard Webhooks senders\' by default', () => {
+    expect(loadConfig({}).WEBHOOK_RETRY_SCHEDULE).toEqual([0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+    expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '0ms, 50ms,1s' }).WEBHOOK_RETRY_SCHEDULE).toEqual([0, 50, 1_000]);
+    for (const schedule of ['5', '5 s', '1.5s', '1w', ',', '8d']) {
+      expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE: schedule })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
+    }
+  });
+
+  it('refuses private webhook targets unless told, and reads its flags and CIDRs strictly', () => {
+    expect(loadConfig({}).WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(false);
+    expect(loadConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' }).WEBHOOK_ALLOW_PRIVATE_TARGETS).toBe(true);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'yes' })).toThrow(/WEBHOOK_ALLOW_PRIVATE_TARGETS/);
+    expect(loadConfig({ WEBHOOK_ALLOWED_CIDRS: '10.1.0.0/16, fd00::/8' }).WEBHOOK_ALLOWED_CIDRS).toEqual(['10.1.0.0/16', 'fd00::/8']);
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_CIDRS: 'intranet' })).toThrow(/WEBHOOK_ALLOWED_CIDRS/);
+  });
 });

@@ -21,8 +21,10 @@ describe('idempotentOperations (x-alder-idempotent, checked when the app is buil
       'createIntegration',
       'createProject',
       'createUser',
+      'createWebhook',
       'ingestItems',
       'rotateIntegrationSecret',
+      'rotateWebhookSecret',
       'submitAnnotation',
     ]);
   });

@@ -20,6 +20,8 @@ export const problemTitles = {
   'idempotency-key-in-flight': 'A request with this Idempotency-Key is in progress',
   'idempotency-key-mismatch': 'Idempotency-Key used with another request',
   'idempotency-response-too-large': 'The first answer to this Idempotency-Key was not kept',
+  'delivery-pending': 'Delivery still pending',
+  'webhook-disabled': 'Webhook disabled',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
   validation: 'Validation failed',
@@ -71,7 +73,7 @@ export const problems = {
   notFound: (detail: string) => new HttpProblem(404, 'not-found', detail),
   forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
   conflict: (
-    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full' | 'webhook-id-reused'>,
+    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full' | 'webhook-id-reused' | 'delivery-pending' | 'webhook-disabled'>,
     detail: string,
   ) =>
     new HttpProblem(409, kind, detail),

@@ -1,5 +1,7 @@
 export { defineQueue, type QueueDefinition, type PayloadOf } from './define-queue';
-export { trainingQueue, samplingQueue, allQueues } from './queues';
+export { trainingQueue, samplingQueue, webhooksQueue, allQueues } from './queues';
+export { EVENT_TYPES, eventBit, eventDataSchemas, eventEnvelopeSchema, eventMask, isWanted, type EventData, type EventEnvelope, type EventType } from './event-catalogue';
+export { emitEvent, projectEventMask } from './events';
 export { createRedis, checkEvictionPolicy } from './redis';
 export { enqueue, OUTBOX_CHANNEL } from './outbox';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './outbox-relay';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineQueue } from './define-queue';
+import { eventEnvelopeSchema } from './event-catalogue';
 
 // Payloads carry ids and small parameters only; they change only by adding optional fields,
 // because jobs written by an older deploy are still consumed by a newer one.
@@ -37,5 +38,18 @@ export const samplingQueue = defineQueue({
   defaultJobOptions: retried,
 });
 
+/**
+ * Outbound webhooks: an event (emitEvent, in the transaction of its change) to fan out to the
+ * project's subscriptions. The payload is the event itself, not an id: it is the fact as it was
+ * at the change, which a later read could not give back.
+ */
+export const webhooksQueue = defineQueue({
+  name: 'webhooks',
+  jobs: {
+    'fan-out': eventEnvelopeSchema,
+  },
+  defaultJobOptions: retried,
+});
+
 /** Every queue Alder has; the outbox relay publishes to these by name. */
-export const allQueues = [trainingQueue, samplingQueue] as const;
+export const allQueues = [trainingQueue, samplingQueue, webhooksQueue] as const;

@@ -1,6 +1,6 @@
 import { appendAuditEvents, auditActor } from '@alder/audit';
 import type { PoolClient } from '@alder/db';
-import { enqueue, samplingQueue } from '@alder/queues';
+import { emitEvent, enqueue, samplingQueue } from '@alder/queues';
 import { recordLabels } from '@alder/retraining';
 import { changedResends, insertStaged, updateResent, type InsertResult, type OnResend } from './items.repository';
 
@@ -21,6 +21,7 @@ export async function landStagedItems(
     actor: { userId: string; keyId: string } | null;
     received: number;
     rejected: number;
+    source: 'json' | 'ndjson' | 'webhook';
     /** What else the audit event names (a webhook's integration and webhook id). */
     via?: Record<string, string>;
     /** The project's setting; under 'reject' the caller has taken the changed re-sent rows out. */
@@ -58,6 +59,18 @@ export async function landStagedItems(
     first_item_id: result.firstItemId,
     last_item_id: result.lastItemId,
     digest: result.digest,
+  });
+  // Outbound webhooks: written only when a subscription wants it (emitEvent reads the mask).
+  await emitEvent(client, projectId, 'batch.completed', {
+    batch_id: input.batchId,
+    source: input.source,
+    received: input.received,
+    inserted: result.inserted,
+    duplicates: input.received - input.rejected - result.inserted - updated,
+    updated,
+    skipped_changes: skippedChanges,
+    rejected: input.rejected,
+    labels_imported: result.labelsImported,
   });
   return { ...result, updated, skippedChanges };
 }

@@ -94,7 +94,7 @@ export async function ingestBatch(
   // Named before it is written (once it has landed), so the audit event can name it.
   const batchId = randomUUID();
   const user = actor.user ? { userId: actor.user.userId, keyId: actor.user.keyId } : null;
-  const result = await landStagedItems(client, { projectId, batchId, actor: user, received: items.length, rejected: 0, via: actor.via, onResend: project.on_resend });
+  const result = await landStagedItems(client, { projectId, batchId, actor: user, received: items.length, rejected: 0, source, via: actor.via, onResend: project.on_resend });
   const duplicates = items.length - result.inserted - result.updated;
   await recordCompletedBatch(client, {
     id: batchId,

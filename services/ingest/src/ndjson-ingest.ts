@@ -116,7 +116,7 @@ export async function ingestNdjsonStream(
       }
     }
     errors.sort((a, b) => a.line - b.line);
-    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected, onResend: locked.on_resend });
+    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected, source: 'ndjson', onResend: locked.on_resend });
     const counts = {
       received,
       accepted: result.inserted,

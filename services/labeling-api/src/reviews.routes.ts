@@ -1,4 +1,5 @@
 import type { Schemas } from '@alder/api-types';
+import { emitEvent } from '@alder/queues';
 import { withTransaction } from '@alder/db';
 import { actorOf, HttpProblem, problems, type Actor, type HandlerDeps, type HandlerMap } from '@alder/http';
 import { audit } from './audit';
@@ -99,6 +100,7 @@ export function reviewHandlers({ pool }: HandlerDeps): HandlerMap {
         const item = { id: review.item_id, externalId: review.external_id };
         const gold = review.gold_answer !== null && review.reasons.includes('gold_failure');
         let resolution: Schemas['ReviewOutcome']['resolution'] = null;
+        let resolutionId: number | null = null;
         if (decision === 'escalate') {
           await moveQueueEntry(client, review.item_id, 'escalated');
         } else if (decision === 'reject') {
@@ -122,6 +124,7 @@ export function reviewHandlers({ pool }: HandlerDeps): HandlerMap {
             decidedBy: actor.userId,
           });
           resolution = { label: stored.label, rule: stored.rule, created_at: stored.created_at.toISOString() };
+          resolutionId = Number(stored.id);
           await moveQueueEntry(client, review.item_id, 'done');
         }
         await recordDecision(client, reviewId, { decision, label: label ?? null, note: note ?? null });
@@ -138,6 +141,12 @@ export function reviewHandlers({ pool }: HandlerDeps): HandlerMap {
             ? [{ projectId: review.project_id, kind: 'item.resolved', subject: { type: 'item', id: String(review.item_id) }, item, after: { label: resolution.label, rule: resolution.rule, review_id: reviewId } }]
             : []),
         ]);
+        // Outbound webhooks, in the decision's transaction (written only when someone listens).
+        if (decision === 'escalate') {
+          await emitEvent(client, review.project_id, 'review.needed', { external_id: review.external_id, stage: 'escalation', reasons: review.reasons, proposed_label: review.proposed_label });
+        } else if (resolution) {
+          await emitEvent(client, review.project_id, 'item.resolved', { external_id: review.external_id, resolution_id: resolutionId!, label: resolution.label, rule: resolution.rule });
+        }
         return { review_id: reviewId, item_id: review.item_id, decision, label: decision === 'escalate' || decision === 'reject' ? null : resolved, resolution };
       });
     },

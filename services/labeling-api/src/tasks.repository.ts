@@ -323,6 +323,8 @@ export interface LeaseState {
   review_model_disagreement: number | null;
   review_low_confidence: number | null;
   review_late: boolean;
+  /** The project's outbound webhook event mask (@alder/queues): events nobody listens for cost no statement. */
+  webhook_events: number;
 }
 
 /** A lease with its item locked (FOR NO KEY UPDATE), so submit, release and heartbeat see and change it alone. */
@@ -336,7 +338,7 @@ export async function lockLease(db: Queryable, taskId: string): Promise<LeaseSta
             i.required_annotations, p.lease_seconds,
             p.labels, l.ranking_id, l.model_id, m.version AS model_version, l.selection_score, l.selection_strategy,
             l.selection_probs, m.labels AS model_labels, i.gold_answer, p.rationale_required, p.rationale_labels,
-            p.min_agreement, p.review_model_disagreement, p.review_low_confidence, p.review_late
+            p.min_agreement, p.review_model_disagreement, p.review_low_confidence, p.review_late, p.webhook_events
      FROM task_leases l
      JOIN items i ON i.id = l.item_id
      JOIN projects p ON p.id = l.project_id

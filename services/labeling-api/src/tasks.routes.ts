@@ -1,5 +1,6 @@
 import { withTransaction, type Queryable } from '@alder/db';
 import { actorOf, HttpProblem, problems, type Actor, type HandlerDeps, type HandlerMap } from '@alder/http';
+import { emitEvent } from '@alder/queues';
 import { applyLabelCount, recordLabels } from '@alder/retraining';
 import {
   extendLease,
@@ -45,6 +46,36 @@ async function heldLease(client: Queryable, taskId: string, actor: Actor): Promi
   if (!lease) throw problems.notFound(`No task ${taskId}.`);
   if (lease.user_id !== actor.userId) throw problems.forbidden('This task is leased to another user.');
   return lease;
+}
+
+/**
+ * The outbound webhook events of a stored annotation (item.labeled, and item.resolved when it
+ * resolved its item), in the submit's transaction. The mask came with the lease lock, so a project
+ * nobody listens to pays no statement here (the annotator's hot path).
+ */
+async function emitAnnotationEvents(
+  client: Queryable,
+  lease: LeaseState,
+  annotationId: number,
+  label: string,
+  late: boolean,
+  resolution: { resolution_id: number; label: string; rule: string } | null,
+): Promise<void> {
+  const mask = lease.webhook_events;
+  if (mask === 0) return;
+  // A gold answer checks its annotator: it labels nothing.
+  if (lease.gold_answer === null) {
+    await emitEvent(client, lease.project_id, 'item.labeled', { external_id: lease.external_id, annotation_id: Number(annotationId), label, user_id: lease.user_id, task_id: lease.id, late }, { mask });
+  }
+  if (resolution) await emitEvent(client, lease.project_id, 'item.resolved', { external_id: lease.external_id, ...resolution }, { mask });
+}
+
+/** The resolution among afterAnnotation's audit entries (an item resolved by agreement or majority). */
+function resolvedBy(entries: AuditEntry[]): { resolution_id: number; label: string; rule: string } | null {
+  const entry = entries.find((e) => e.kind === 'item.resolved');
+  if (!entry) return null;
+  const after = entry.after as { resolution_id: number; label: string; rule: string };
+  return { resolution_id: Number(after.resolution_id), label: after.label, rule: after.rule };
 }
 
 /** Tasks: lease the next item, extend it, submit its label, release it. */
@@ -131,6 +162,7 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
         if (rule) {
           const stored = await insertAnnotation(client, { ...annotationInput, record: { rule, eventAfter: annotationEvent } });
           await applyLabelCount(client, lease.project_id, stored.train_due);
+          await emitAnnotationEvents(client, lease, stored.id, body.label, late, stored.resolution_id === null ? null : { resolution_id: stored.resolution_id, label: body.label, rule });
           return { lease, provenance, stored, late };
         }
         const stored = await insertAnnotation(client, annotationInput);
@@ -150,6 +182,12 @@ export function taskHandlers({ pool }: HandlerDeps): HandlerMap {
         if (after.resolution) (entries[0]!.after as Record<string, unknown>).resolution = after.resolution;
         entries.push(...after.entries);
         await audit(client, actor, entries);
+        const resolved = after.resolution ?? resolvedBy(after.entries);
+        await emitAnnotationEvents(client, lease, stored.id, body.label, late, lease.gold_answer === null ? resolved : null);
+        for (const queued of after.entries.filter((e) => e.kind === 'review.queued')) {
+          const why = queued.after as { reasons: string[]; proposed_label?: string | null };
+          await emitEvent(client, lease.project_id, 'review.needed', { external_id: lease.external_id, stage: 'review', reasons: why.reasons, proposed_label: why.proposed_label ?? null }, { mask: lease.webhook_events });
+        }
         // Last: counting the label locks the project's row until commit, and every submit to
         // the project waits for that lock, so it is held for the commit alone. A gold answer
         // checks the annotator; it is no label to train on.

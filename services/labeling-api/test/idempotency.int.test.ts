@@ -36,7 +36,8 @@ let n = 0;
 const unique = () => `${++n}-${crypto.randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
-  app = await startTestApp((deps) => ({ ...createLabelingHandlers(deps), ...createIngestHandlers(deps) }));
+  // Subscriptions to a local address (nothing is delivered here: the dispatcher is not running).
+  app = await startTestApp((deps) => ({ ...createLabelingHandlers(deps), ...createIngestHandlers(deps) }), { WEBHOOK_ALLOW_PRIVATE_TARGETS: true });
   const pool = app.db.pool;
   const res = await app.client({ method: 'POST', url: '/v1/projects', headers: { authorization: `Bearer ${app.adminKey}` }, payload: { name: 'walk', labels: ['pos', 'neg'] } });
   projectId = res.json().id;
@@ -88,6 +89,20 @@ beforeAll(async () => {
       const made = await app.client({ method: 'POST', url: `/v1/projects/${projectId}/integrations`, headers: { authorization: `Bearer ${caller.key}` }, payload: { name: `to rotate ${unique()}` } });
       if (made.statusCode !== 201) throw new Error(`no integration: ${made.statusCode} ${made.body}`);
       return same(`/v1/integrations/${made.json().id}/rotate-secret`, (v) => ({ overlap_seconds: v === 'a' ? 60 : 120 }));
+    },
+  };
+  fixtures.createWebhook = {
+    count: 'SELECT count(*)::int AS n FROM webhook_subscriptions',
+    callers: managers,
+    prepare: async () => same(`/v1/projects/${projectId}/webhooks`, (v) => ({ url: `http://127.0.0.1:9/hook-${v}` })),
+  };
+  fixtures.rotateWebhookSecret = {
+    count: `SELECT count(*)::int AS n FROM audit_events WHERE kind = 'webhook.secret_rotated'`,
+    callers: managers,
+    prepare: async (caller) => {
+      const made = await app.client({ method: 'POST', url: `/v1/projects/${projectId}/webhooks`, headers: { authorization: `Bearer ${caller.key}` }, payload: { url: `http://127.0.0.1:9/rotate-${unique()}` } });
+      if (made.statusCode !== 201) throw new Error(`no subscription: ${made.statusCode} ${made.body}`);
+      return same(`/v1/projects/${projectId}/webhooks/${made.json().id}/rotate-secret`, (v) => ({ overlap_seconds: v === 'a' ? 60 : 120 }));
     },
   };
   fixtures.submitAnnotation = {
@@ -156,7 +171,17 @@ describe('which operations take an Idempotency-Key', () => {
 
   it('every marked operation is walked here', () => {
     expect(marked()).toEqual(Object.keys(fixtures).sort());
-    expect(marked()).toEqual(['createApiKey', 'createIntegration', 'createProject', 'createUser', 'ingestItems', 'rotateIntegrationSecret', 'submitAnnotation']);
+    expect(marked()).toEqual([
+      'createApiKey',
+      'createIntegration',
+      'createProject',
+      'createUser',
+      'createWebhook',
+      'ingestItems',
+      'rotateIntegrationSecret',
+      'rotateWebhookSecret',
+      'submitAnnotation',
+    ]);
   });
 });
 

@@ -4,7 +4,8 @@
 // walked as soon as they are in the spec: a handler without the right x-alder-access fails here.
 // Signed operations (inbound webhooks, `{ signature: integration }`) take no key: every caller,
 // whatever their key, is refused (401) without a signature, alike for own, foreign and missing.
-import { createIngestHandlers } from '@alder/ingest';
+import { randomUUID } from 'node:crypto';
+import { createIngestHandlers, insertEventDeliveries } from '@alder/ingest';
 import { createApiKey, createUserWithKey, loadSpec, operationAccess, PROJECT_ROLES, upsertMember, type AccessRule, type ProjectRole } from '@alder/http';
 import { startTestApp, type TestApp, type TestResponse } from '@alder/http/testing';
 import { createLabelingHandlers } from '../src/index';
@@ -84,6 +85,14 @@ beforeAll(async () => {
     return res.json().id as string;
   };
   for (const bucket of [ids.own, ids.foreign]) bucket.integration_id = await integration(bucket.project_id!, 'walk');
+  // A webhook subscription with one delivery in each project (the delivery written by the fan-out's own function).
+  for (const bucket of [ids.own, ids.foreign]) {
+    const res = await app.client({ method: 'POST', url: `/v1/projects/${bucket.project_id}/webhooks`, headers: { authorization: `Bearer ${app.adminKey}` }, payload: { url: 'http://93.184.216.34/walk' } });
+    bucket.webhook_id = res.json().id;
+    await insertEventDeliveries(pool, { eventId: randomUUID(), projectId: bucket.project_id!, type: 'batch.completed', occurredAt: new Date().toISOString(), data: {} }, 3_600_000);
+    const { rows } = await pool.query('SELECT id FROM webhook_deliveries WHERE subscription_id = $1', [bucket.webhook_id]);
+    bucket.delivery_id = String(rows[0].id);
+  }
 
   callers.push({ label: 'no key', key: null, userId: null, admin: false, projectRole: null, spareKeyId: null });
   const admin = await createUserWithKey(pool, { name: 'walk admin', role: 'admin' });
@@ -214,7 +223,7 @@ describe('access walk', () => {
         if (missing.statusCode < 300 && op.path.includes('{') && !retained) fail(op, caller, 'missing', 'unexpected 2xx on a missing resource', missing);
         // Foreign must read exactly as missing for everyone but admins (who see every project),
         // wherever the path names a resource the caller could be told apart from a missing one.
-        const namesResource = /\{(project_id|task_id|user_id|key_id|integration_id)\}/.test(op.path);
+        const namesResource = /\{(project_id|task_id|user_id|key_id|integration_id|webhook_id)\}/.test(op.path);
         if (!caller.admin && namesResource && !(op.rule && 'instance' in op.rule && op.rule.instance === 'admin')) {
           const a = shape(foreign, foreignUrl);
           const b = shape(missing, missingUrl);

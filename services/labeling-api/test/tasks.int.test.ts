@@ -1,4 +1,5 @@
 import type { TestRequest, TestResponse } from '@alder/http/testing';
+import { insertSubscription, refreshEventMask } from '@alder/ingest';
 import { returnToPool } from '../src/resolution.repository';
 import { counts, createProject, insertItems, insertModel, insertRanking, outboxFor, publishColdStart, startHarness, type Harness, type Member, expireLease } from './harness';
 
@@ -214,6 +215,34 @@ describe('POST /v1/projects/{project_id}/tasks/next', () => {
 });
 
 describe('POST /v1/tasks/{task_id}/annotation', () => {
+  it('writes item.labeled and item.resolved webhook events only for a project that has a subscription wanting them', async () => {
+    const events = async (projectId: string) => (await outboxFor(h.db.pool, projectId)).filter((j) => j.queue === 'webhooks').map((j) => [j.payload.type, j.payload.data]);
+    const labelOne = async (projectId: string, name: string) => {
+      const task = (await next(projectId, name)).json();
+      const res = await submit(task.task_id, { label: 'pos' });
+      expect(res.statusCode).toBe(201);
+      return { task, annotation: res.json() };
+    };
+    const quiet = await createProject(h);
+    await insertItems(h.db.pool, quiet, 2);
+    await publishColdStart(h.db.pool, quiet);
+    await labelOne(quiet, 'alice');
+    expect(await events(quiet)).toEqual([]);
+
+    const listened = await createProject(h);
+    await insertItems(h.db.pool, listened, 2);
+    await publishColdStart(h.db.pool, listened);
+    const admin = await h.db.pool.query(`SELECT id FROM users WHERE role = 'admin' LIMIT 1`);
+    await insertSubscription(h.db.pool, { projectId: listened, url: 'http://127.0.0.1:9/', events: ['item.labeled', 'item.resolved'], description: '', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', createdBy: admin.rows[0].id });
+    await refreshEventMask(h.db.pool, listened);
+    const { task, annotation } = await labelOne(listened, 'bob');
+    const bob = await h.as(listened, 'bob');
+    expect(await events(listened)).toEqual([
+      ['item.labeled', { external_id: task.item.external_id, annotation_id: annotation.id, label: 'pos', user_id: bob.userId, task_id: task.task_id, late: false }],
+      ['item.resolved', { external_id: task.item.external_id, resolution_id: expect.any(Number), label: 'pos', rule: 'single_annotator' }],
+    ]);
+  });
+
   it('stores the label with its provenance, ends the lease and counts the label', async () => {
     const projectId = await createProject(h);
     const [item] = await insertItems(h.db.pool, projectId, 1);

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient, Queryable } from '@alder/db';
-import { claimJob } from '@alder/queues';
+import { claimJob, emitEvent } from '@alder/queues';
 
 /** Ready rankings kept per project (the current one included); older ones are pruned. */
 export const RANKINGS_KEPT = 3;
@@ -82,8 +82,15 @@ export async function publishRanking(
   else if (project.current_ranking_id !== null && project.current_ranking_id > input.rankingId) outcome = 'newer-ranking';
 
   if (outcome === 'published') {
-    await client.query(`UPDATE rankings SET status = 'ready', item_count = $2, finished_at = now() WHERE id = $1`, [input.rankingId, input.itemCount]);
+    const ready = await client.query<{ strategy: string; model_version: number | null }>(
+      `UPDATE rankings r SET status = 'ready', item_count = $2, finished_at = now() WHERE id = $1
+       RETURNING r.strategy, (SELECT version FROM models m WHERE m.id = r.model_id) AS model_version`,
+      [input.rankingId, input.itemCount],
+    );
     await client.query('UPDATE projects SET current_ranking_id = $2, updated_at = now() WHERE id = $1', [input.projectId, input.rankingId]);
+    // Outbound webhooks, in the publishing transaction (written only when someone listens).
+    const { strategy, model_version } = ready.rows[0]!;
+    await emitEvent(client, input.projectId, 'ranking.published', { ranking_id: input.rankingId, item_count: input.itemCount, model_version, strategy });
   } else {
     await deleteRanking(client, input.rankingId);
   }

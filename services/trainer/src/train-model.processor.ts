@@ -1,6 +1,6 @@
 import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
-import type { JobContext, PayloadOf, trainingQueue } from '@alder/queues';
+import { emitEvent, projectEventMask, type JobContext, type PayloadOf, type trainingQueue } from '@alder/queues';
 import { withTransaction } from '@alder/db';
 import { modelMetricsSchema, parseContract, type ModelMetrics } from '@alder/contracts';
 import { evaluate, trainOptionsFor, type StoppingOptions, type TrainOptions } from '@alder/learning';
@@ -119,11 +119,21 @@ export async function processTrainModel(
         maxAnnotationId: data.maxAnnotationId,
         labelCountSeen: data.labelCountSeen,
       });
+      let evidence: Awaited<ReturnType<typeof recordStopping>> = null;
       if (finished.kind === 'ready' && stopSet !== undefined) {
         const recordBegan = performance.now();
-        const evidence = await recordStopping(client, { training, trainCount: data.texts.length, stopSet, options: deps.stoppingOptions, log });
+        evidence = await recordStopping(client, { training, trainCount: data.texts.length, stopSet, options: deps.stoppingOptions, log });
         stopRecommended = evidence?.stop_recommended ?? null;
         stoppingMs += performance.now() - recordBegan;
+      }
+      if (finished.kind === 'ready') {
+        // Outbound webhooks, in the model's own transaction (written only when someone listens).
+        const mask = await projectEventMask(client, training.projectId);
+        await emitEvent(client, training.projectId, 'model.trained', { version: training.version, trained_on: data.texts.length, metrics }, { mask });
+        if (evidence?.stop_recommended) {
+          const criteria = evidence.criteria.filter((c) => c.met && c.decides).map((c) => c.name);
+          await emitEvent(client, training.projectId, 'stop.recommended', { model_version: training.version, label_count: evidence.label_count, criteria }, { mask });
+        }
       }
       return finished;
     });
