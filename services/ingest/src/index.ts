@@ -6,3 +6,4 @@ export { receivedWebhooksRetention } from './integrations.repository';
 // For tests of the event writers elsewhere (a subscription makes a project's mask want events).
 export { insertSubscription, refreshEventMask } from './outbound/subscriptions.repository';
 export { insertEventDeliveries } from './outbound/deliveries.repository';
+export { webhookDeliveriesRetention, webhookEventsRetention } from './outbound/deliveries.repository';

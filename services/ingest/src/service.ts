@@ -2,6 +2,7 @@ import { defineService } from '@alder/host';
 import { webhooksQueue } from '@alder/queues';
 import { createIngestHandlers } from './handlers';
 import { receivedWebhooksRetention } from './integrations.repository';
+import { webhookDeliveriesRetention, webhookEventsRetention } from './outbound/deliveries.repository';
 import { startOutbound } from './outbound/outbound.worker';
 
 /**
@@ -15,7 +16,7 @@ export const ingestService = defineService({
   consumes: webhooksQueue,
   produces: true,
   cpuHeavy: false,
-  retention: [receivedWebhooksRetention],
+  retention: [receivedWebhooksRetention, webhookDeliveriesRetention, webhookEventsRetention],
   start: async ({ config, pool, connection, prefix, log }) => {
     const outbound = startOutbound({ config, pool, connection, prefix, log: log.child({ module: 'webhooks' }) });
     return { close: () => outbound.close(), facts: { webhookConcurrency: config.WEBHOOK_CONCURRENCY, webhookSchedule: config.WEBHOOK_RETRY_SCHEDULE } };

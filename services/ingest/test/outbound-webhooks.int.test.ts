@@ -1,4 +1,7 @@
 import { createMember } from '@alder/http';
+import { createLogger } from '@alder/logger';
+import { startRetention } from '@alder/queues';
+import { webhookDeliveriesRetention, webhookEventsRetention } from '../src/index';
 import { withTransaction } from '@alder/db';
 import { emitEvent, eventMask, projectEventMask, type EventData } from '@alder/queues';
 import { verifyWebhook } from '@alder/webhooks';
@@ -302,3 +305,31 @@ describe('delivery', () => {
 
 /** The receiver back on the port it had (the subscription's URL names it). */
 const startReceiverOn = (port: number) => startReceiver('127.0.0.1', port);
+
+describe('outbound retention', () => {
+  it('sweeps ended deliveries (with their attempts) and spent events past the horizon; pending and recent ones stay', async () => {
+    const projectId = await insertProject(h.db.pool);
+    const sub = await subscribe(projectId, { url: receiver.url });
+    const old = await emit(projectId, batchData(1));
+    const recent = await emit(projectId, batchData(2));
+    await waitFor(async () => (await deliveries(projectId, sub.id, 'delivered')).length === 2, 'both deliveries');
+    // A third, still pending: its next attempt far off.
+    const pending = await emit(projectId, batchData(3));
+    await waitFor(async () => (await h.db.pool.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [pending])).rowCount === 1, 'the pending delivery');
+    await h.db.pool.query(`UPDATE webhook_deliveries SET status = 'pending', ended_at = NULL, next_attempt_at = now() + interval '1 day' WHERE event_id = $1`, [pending]);
+    await h.db.pool.query(`UPDATE webhook_deliveries SET ended_at = now() - interval '48 hours' WHERE event_id = $1`, [old]);
+    await h.db.pool.query(`UPDATE webhook_events SET created_at = now() - interval '48 hours' WHERE id = ANY($1::uuid[])`, [[old, pending]]);
+    const sweeper = startRetention({ pool: h.db.pool, log: createLogger({ level: 'silent' }), horizonHours: 24, intervalMs: 3_600_000, targets: [webhookDeliveriesRetention, webhookEventsRetention] });
+    try {
+      expect(await sweeper.sweepNow()).toEqual({ swept: true, deleted: { webhook_deliveries: 1, webhook_events: 1 } });
+    } finally {
+      await sweeper.close();
+    }
+    const left = await h.db.pool.query('SELECT d.event_id, (SELECT count(*)::int FROM webhook_attempts a WHERE a.delivery_id = d.id) AS attempts FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id WHERE s.project_id = $1 ORDER BY d.id', [projectId]);
+    expect(left.rows.map((r) => r.event_id)).toEqual([recent, pending]);
+    const events = await h.db.pool.query('SELECT id FROM webhook_events WHERE project_id = $1 ORDER BY created_at', [projectId]);
+    expect(events.rows.map((r) => r.id).sort()).toEqual([recent, pending].sort());
+    const orphanAttempts = await h.db.pool.query('SELECT count(*)::int AS n FROM webhook_attempts a WHERE NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = a.delivery_id)');
+    expect(orphanAttempts.rows[0].n).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Queryable } from '@alder/db';
-import type { EventEnvelope } from '@alder/queues';
+import type { EventEnvelope, RetentionTarget } from '@alder/queues';
 
 // The one module with SQL on `webhook_events`, `webhook_deliveries` and `webhook_attempts`
 // (migration 0017). Times are Postgres's clock, so every dispatcher process agrees on what is due.
@@ -172,3 +172,37 @@ export async function replayDelivery(db: Queryable, id: number): Promise<StoredD
   const { rows } = await db.query<StoredDelivery>(`${DELIVERY_SELECT} WHERE d.id = $1`, [id]);
   return rows[0]!;
 }
+
+/**
+ * Ended deliveries (delivered, and dead letters, which stay replayable until then) past the
+ * horizon, with their attempts (the foreign key cascades).
+ */
+async function deleteEndedDeliveriesBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM webhook_deliveries WHERE id IN (
+       SELECT id FROM webhook_deliveries WHERE status <> 'pending' AND ended_at < $1 ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED
+     )`,
+    [before, limit],
+  );
+  return rowCount ?? 0;
+}
+
+/** Stored events past the horizon that no delivery needs any more. */
+async function deleteSpentEventsBefore(db: Queryable, before: Date, limit: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM webhook_events WHERE id IN (
+       SELECT e.id FROM webhook_events e
+       WHERE e.created_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+       ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+     )`,
+    [before, limit],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * For `startRetention` (@alder/queues): the outbound tables that grow with every event delivered.
+ * Deliveries first, so the events they held are spent by the time the second target runs.
+ */
+export const webhookDeliveriesRetention: RetentionTarget = { table: 'webhook_deliveries', deleteBatch: deleteEndedDeliveriesBefore };
+export const webhookEventsRetention: RetentionTarget = { table: 'webhook_events', deleteBatch: deleteSpentEventsBefore };
