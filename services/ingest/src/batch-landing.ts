@@ -48,7 +48,8 @@ export async function landStagedItems(
   const result = await insertStaged(client, projectId, input.actor?.keyId ?? null);
   if (result.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
   if (result.labelsImported > 0) await recordLabels(client, projectId, result.labelsImported);
-  await recordBatchEvent('items.ingested', {
+  // What the batch did, as its audit event and its outbound event both say it.
+  const counts = {
     received: input.received,
     inserted: result.inserted,
     duplicates: input.received - input.rejected - result.inserted - updated,
@@ -56,21 +57,9 @@ export async function landStagedItems(
     skipped_changes: skippedChanges,
     rejected: input.rejected,
     labels_imported: result.labelsImported,
-    first_item_id: result.firstItemId,
-    last_item_id: result.lastItemId,
-    digest: result.digest,
-  });
+  };
+  await recordBatchEvent('items.ingested', { ...counts, first_item_id: result.firstItemId, last_item_id: result.lastItemId, digest: result.digest });
   // Outbound webhooks: written only when a subscription wants it (emitEvent reads the mask).
-  await emitEvent(client, projectId, 'batch.completed', {
-    batch_id: input.batchId,
-    source: input.source,
-    received: input.received,
-    inserted: result.inserted,
-    duplicates: input.received - input.rejected - result.inserted - updated,
-    updated,
-    skipped_changes: skippedChanges,
-    rejected: input.rejected,
-    labels_imported: result.labelsImported,
-  });
+  await emitEvent(client, projectId, 'batch.completed', { batch_id: input.batchId, source: input.source, ...counts });
   return { ...result, updated, skippedChanges };
 }

@@ -171,17 +171,6 @@ describe('which operations take an Idempotency-Key', () => {
 
   it('every marked operation is walked here', () => {
     expect(marked()).toEqual(Object.keys(fixtures).sort());
-    expect(marked()).toEqual([
-      'createApiKey',
-      'createIntegration',
-      'createProject',
-      'createUser',
-      'createWebhook',
-      'ingestItems',
-      'rotateIntegrationSecret',
-      'rotateWebhookSecret',
-      'submitAnnotation',
-    ]);
   });
 });
 
