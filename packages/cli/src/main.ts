@@ -1,48 +1,35 @@
-import { cliVersion } from './version';
+import { CommanderError } from 'commander';
+import { buildProgram, exitCodeOf } from './program';
 
-// Each command loads only its own code: `alder --version` and `alder migrate` (the compose
-// migrate step) must not load every service and TensorFlow.js first.
-
-const usage = `usage: alder <command>
-       alder --version
-
-commands:
-  start      run ingest, labeling-api, trainer and sampling in one process (embedded
-             Postgres/Redis under DATA_DIR when DATABASE_URL/REDIS_URL are not set)
-  migrate    apply database migrations to DATABASE_URL and exit
-  simulate   run the active-learning loop on a labeled dataset and compare strategies
-             (alder simulate --help for its options)
-`;
+const controller = new AbortController();
+// Only while a remote command runs: `alder start` binds its own shutdown to these signals.
+const stop = () => controller.abort();
 
 async function main(argv: string[]): Promise<void> {
-  const [command] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(usage);
+  const program = buildProgram({ env: process.env, signal: controller.signal, setExitCode: (code) => (process.exitCode = code) });
+  if (argv.length === 0) {
+    process.stdout.write(program.helpInformation());
     return;
   }
-  if (command === '--version' || command === '-v') {
-    process.stdout.write(`${cliVersion()}\n`);
-    return;
+  const remote = ['ingest', 'export', 'projects', 'keys'].includes(argv[0]!);
+  if (remote) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   }
-  // The simulator is a client of Alder, not a service: it takes no service config, and of the
-  // environment only ALDER_API_KEY (so the key need not appear on the command line).
-  if (command === 'simulate') {
-    const { runSimulateCommand } = await import('./simulate/simulate.command');
-    process.exitCode = await runSimulateCommand(argv.slice(1), process, process.env);
-    return;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = exitCodeOf(error);
+      return;
+    }
+    throw error;
+  } finally {
+    if (remote) {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
   }
-  // The all-in-one binds its shutdown to SIGINT/SIGTERM before it opens anything.
-  if (command === 'start') {
-    const [{ startProcess }, { startAllInOne }] = await Promise.all([import('@alder/host'), import('./start.command')]);
-    return startAllInOne(startProcess('alder', { logAs: null }));
-  }
-  if (command === 'migrate') {
-    const [{ loadConfig }, { createLogger }, { runMigrations }] = await Promise.all([import('@alder/config'), import('@alder/logger'), import('./migrate.command')]);
-    const config = loadConfig();
-    return runMigrations(config, createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, name: 'alder' }));
-  }
-  process.stderr.write(`unknown command: ${command}\n\n${usage}`);
-  process.exitCode = 2;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

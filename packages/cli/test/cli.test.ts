@@ -35,10 +35,20 @@ it('alder --version and -v print the version of @alder/cli and exit 0', async ()
   }
 }, CHILD_TIMEOUT_MS);
 
-it('alder with an unknown command exits 2 with the usage', async () => {
-  const run = await alder(['--verison']);
-  expect(run.code).toBe(2);
-  expect(run.stderr).toMatch(/^unknown command: --verison\n\nusage: alder <command>\n {7}alder --version/);
+it('alder with an unknown command or option exits 2 and says so in one line', async () => {
+  const option = await alder(['--verison']);
+  expect(option).toMatchObject({ code: 2, stdout: '', stderr: "alder: unknown option '--verison'\n(Did you mean --version?)\n" });
+  const command = await alder(['frobnicate']);
+  expect(command).toMatchObject({ code: 2, stderr: "alder: unknown command 'frobnicate'\n" });
+}, CHILD_TIMEOUT_MS);
+
+it('alder and alder --help list the commands', async () => {
+  for (const args of [[], ['--help']]) {
+    const run = await alder(args);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^usage: alder <command> \[options\]\n/);
+    for (const command of ['start', 'migrate', 'simulate', 'ingest', 'export', 'projects', 'keys']) expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+  }
 }, CHILD_TIMEOUT_MS);
 
 it('alder simulate --api takes the key from ALDER_API_KEY', async () => {

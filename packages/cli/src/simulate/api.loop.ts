@@ -1,6 +1,6 @@
 import type { Schemas } from '@alder/api-types';
 import type { ApiOptions } from './simulate.args';
-import { ApiError, type ApiClient } from './api.client';
+import type { AlderClient } from '@alder/client';
 import type { Dataset } from './dataset.loader';
 import type { RoundInfo } from './in-process.loop';
 import type { CurvePoint, FullDataResult, RunResult, StopPoint } from './simulate.types';
@@ -12,7 +12,7 @@ const POLL_MS = 250;
 type ModelVersion = Schemas['ModelVersion'];
 
 export interface ApiRunContext {
-  client: ApiClient;
+  client: AlderClient;
   api: ApiOptions;
   data: Dataset;
   datasetName: string;
@@ -26,11 +26,16 @@ export interface ApiRunContext {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The simulation went wrong (a failed model, a timeout, an unexpected item): the message says how. */
+export class SimulationError extends Error {
+  override name = 'SimulationError';
+}
+
 async function ingest(ctx: ApiRunContext, projectId: string, items: Schemas['IngestItem'][]): Promise<void> {
   for (let start = 0; start < items.length; start += INGEST_CHUNK) {
     const chunk = items.slice(start, start + INGEST_CHUNK);
     const result = await ctx.client.ingestItems(projectId, { items: chunk });
-    if (result.inserted !== chunk.length) throw new ApiError(`ingest inserted ${result.inserted} of ${chunk.length} items (duplicates ${result.duplicates})`, null);
+    if (result.inserted !== chunk.length) throw new SimulationError(`ingest inserted ${result.inserted} of ${chunk.length} items (duplicates ${result.duplicates})`);
   }
 }
 
@@ -48,10 +53,10 @@ async function waitForModel(ctx: ApiRunContext, projectId: string, after: number
   let nudged = false;
   let model: ModelVersion | undefined;
   while (!model) {
-    const page = await ctx.client.listModels(projectId, offset);
+    const page = await ctx.client.listModels(projectId, { limit: 1000, offset });
     const fresh = page.data.filter((m) => m.version > after);
     const failed = fresh.find((m) => m.status === 'failed');
-    if (failed) throw new ApiError(`model version ${failed.version} of project ${projectId} failed: ${failed.error ?? 'no error given'}`, null);
+    if (failed) throw new SimulationError(`model version ${failed.version} of project ${projectId} failed: ${failed.error ?? 'no error given'}`);
     model = fresh.find((m) => m.status === 'ready' && m.train_count >= labels);
     // A version that saw fewer labels means a training began before the last label landed;
     // without a follow-up it would never catch up, so ask for one once.
@@ -62,14 +67,14 @@ async function waitForModel(ctx: ApiRunContext, projectId: string, after: number
     }
     offset = Math.max(0, page.total - 3);
     if (model) break;
-    if (Date.now() > deadline) throw new ApiError(await timeoutMessage(ctx, projectId, `a model trained on ${labels} labels`), null);
+    if (Date.now() > deadline) throw new SimulationError(await timeoutMessage(ctx, projectId, `a model trained on ${labels} labels`));
     await sleep(POLL_MS);
   }
   if (waitForRanking) {
     for (;;) {
-      const progress = await ctx.client.progress(projectId);
+      const progress = await ctx.client.getProgress(projectId);
       if ((progress.ranking?.model_version ?? 0) >= model.version) break;
-      if (Date.now() > deadline) throw new ApiError(await timeoutMessage(ctx, projectId, `the pool to be ranked by model version ${model.version}`), null);
+      if (Date.now() > deadline) throw new SimulationError(await timeoutMessage(ctx, projectId, `the pool to be ranked by model version ${model.version}`));
       await sleep(POLL_MS);
     }
   }
@@ -77,7 +82,7 @@ async function waitForModel(ctx: ApiRunContext, projectId: string, after: number
 }
 
 async function timeoutMessage(ctx: ApiRunContext, projectId: string, what: string): Promise<string> {
-  const state = await ctx.client.progress(projectId).then(
+  const state = await ctx.client.getProgress(projectId).then(
     (p) =>
       `labels ${p.label_count}, training ${p.training.in_progress ? `in progress (version ${p.training.version})` : 'not running'}, ` +
       `current model ${p.current_model ? `v${p.current_model.version} on ${p.current_model.train_count} labels` : 'none'}, ` +
@@ -89,7 +94,7 @@ async function timeoutMessage(ctx: ApiRunContext, projectId: string, what: strin
 
 function pointOf(model: ModelVersion): CurvePoint {
   const accuracy = model.metrics?.accuracy;
-  if (accuracy === null || accuracy === undefined) throw new ApiError(`model version ${model.version} has no test accuracy (were the test items ingested?)`, null);
+  if (accuracy === null || accuracy === undefined) throw new SimulationError(`model version ${model.version} has no test accuracy (were the test items ingested?)`);
   return { labels: model.train_count, accuracy, macro_f1: model.metrics?.macro_f1 ?? 0 };
 }
 
@@ -113,7 +118,7 @@ async function annotate(ctx: ApiRunContext, projectId: string, gold: Map<string,
         return;
       }
       const label = gold.get(task.item.external_id);
-      if (label === undefined) throw new ApiError(`task ${task.task_id} is for item "${task.item.external_id}", which the simulator did not ingest`, null);
+      if (label === undefined) throw new SimulationError(`task ${task.task_id} is for item "${task.item.external_id}", which the simulator did not ingest`);
       await ctx.client.submitAnnotation(task.task_id, { label, time_spent_ms: 0 });
       done++;
     }
@@ -212,8 +217,8 @@ export async function simulateRunViaApi(
 async function waitForColdStart(ctx: ApiRunContext, projectId: string): Promise<void> {
   const deadline = Date.now() + ctx.api.waitTimeoutMs;
   // A ranking with entries: one published before the pool arrived (the test items come first) is empty.
-  while (!(await ctx.client.progress(projectId)).ranking?.item_count) {
-    if (Date.now() > deadline) throw new ApiError(await timeoutMessage(ctx, projectId, 'the cold-start ranking'), null);
+  while (!(await ctx.client.getProgress(projectId)).ranking?.item_count) {
+    if (Date.now() > deadline) throw new SimulationError(await timeoutMessage(ctx, projectId, 'the cold-start ranking'));
     await sleep(POLL_MS);
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { STRATEGY_NAMES } from '@alder/learning';
-import { createApiClient } from './api.client';
+import { createSimulatorClient } from './api.client';
 import { fullDataViaApi, simulateRunViaApi, type ApiRunContext } from './api.loop';
 import { renderCurveSvg } from './curve.svg';
 import { DatasetError, loadDataset, type Dataset } from './dataset.loader';
@@ -138,7 +138,7 @@ async function simulateApi(
   onRound: (info: RoundInfo) => void,
 ) {
   const api = options.api!;
-  const client = createApiClient({ url: api.url, ingestUrl: api.ingestUrl, key: api.key });
+  const client = createSimulatorClient({ url: api.url, ingestUrl: api.ingestUrl, key: api.key });
   await client.ready();
   const ctx: ApiRunContext = {
     client,
