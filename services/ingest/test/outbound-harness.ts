@@ -62,7 +62,9 @@ export const TEST_WEBHOOK_CONFIG: Partial<Config> = {
   WEBHOOK_ALLOW_PRIVATE_TARGETS: false,
   WEBHOOK_ALLOWED_CIDRS: ['127.0.0.1/32'],
   WEBHOOK_RETRY_SCHEDULE: [0, 50, 50],
-  WEBHOOK_TIMEOUT_MS: 400,
+  // Long enough that an answering local receiver never hits it on a loaded machine (tests count
+  // attempts exactly); the hanging-receiver test waits it out once.
+  WEBHOOK_TIMEOUT_MS: 2_000,
   WEBHOOK_POLL_MS: 25,
   WEBHOOK_DISABLE_AFTER_FAILURES: 2,
   OUTBOX_POLL_MS: 25,

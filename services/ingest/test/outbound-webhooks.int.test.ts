@@ -6,10 +6,10 @@ import { withTransaction } from '@alder/db';
 import { emitEvent, eventMask, projectEventMask, type EventData } from '@alder/queues';
 import { verifyWebhook } from '@alder/webhooks';
 import { insertProject } from './harness';
-import { startOutboundHarness, startReceiver, waitFor, type OutboundHarness, type Receiver } from './outbound-harness';
+import { startOutboundHarness, startReceiver, TEST_WEBHOOK_CONFIG, waitFor, type OutboundHarness, type Receiver } from './outbound-harness';
 
 // Outbound webhooks against real local receivers (node:http servers in this process), with the
-// retry schedule shortened to tens of milliseconds and a 400 ms attempt timeout. Waits poll for
+// retry schedule shortened to tens of milliseconds and a 2 s attempt timeout. Waits poll for
 // the state they expect within a generous budget: nothing depends on how fast the machine is.
 
 let h: OutboundHarness;
@@ -205,8 +205,9 @@ describe('delivery', () => {
       const done = await deliveries(projectId, sub.id, 'delivered');
       return done.length ? done : undefined;
     }, 'the retry after the timeout');
-    expect(delivery.attempt_log.map((a: any) => [a.status_code, a.error])).toEqual([[null, 'timed out after 400 ms'], [200, null]]);
-    expect(delivery.attempt_log[0].duration_ms).toBeGreaterThanOrEqual(390);
+    const timeout = TEST_WEBHOOK_CONFIG.WEBHOOK_TIMEOUT_MS!;
+    expect(delivery.attempt_log.map((a: any) => [a.status_code, a.error])).toEqual([[null, `timed out after ${timeout} ms`], [200, null]]);
+    expect(delivery.attempt_log[0].duration_ms).toBeGreaterThanOrEqual(timeout - 10);
   });
 
   it('refuses a redirect to a private address (never connecting to it) and follows one to an allowed target', async () => {
