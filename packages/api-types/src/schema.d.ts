@@ -34,9 +34,13 @@ export interface paths {
          *     flat memory (streamed into COPY with backpressure). Good lines land, bad lines are
          *     refused one by one: `rejected` counts them and `errors` lists them (line number from 1,
          *     a JSON pointer into the line, the reason), so one malformed line does not lose the rest.
-         *     A later line repeating an earlier line's `external_id` is refused. The items land in one
-         *     transaction when the stream ends; a stream cut short (the client went away, a read error)
-         *     lands nothing and its batch is `aborted` with the last line read whole.
+         *     A later line repeating an earlier line's `external_id` is refused (naming that line). The
+         *     lines land in chunks while the stream is read (`INGEST_CHUNK_ROWS`), all in one
+         *     transaction that commits when the stream ends; a stream cut short (the client went away, a
+         *     read error) lands nothing and its batch is `aborted` with the last line read whole. Lines
+         *     are checked against the project's settings as they were when the stream began; a project
+         *     without items whose labels change while its stream is read refuses the stream whole (409
+         *     `labels-changed`, nothing landed: send it again).
          *
          *     Either body may be gzip-compressed (`Content-Encoding: gzip`); the inflated size is capped
          *     (`MAX_BODY_BYTES` for JSON, `MAX_INFLATED_BYTES` for NDJSON, else 413).

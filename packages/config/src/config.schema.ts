@@ -38,6 +38,8 @@ export const configSchema = z.object({
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s,]+$/, 'an origin is scheme://host[:port], without a path'))),
   MAX_ITEMS_PER_BATCH: positiveInt.default(10_000),
+  // Lines of an NDJSON stream landed together while the next are read (two chunks are held).
+  INGEST_CHUNK_ROWS: positiveInt.default(25_000),
   // The inflated size a gzip-compressed NDJSON stream may reach (a JSON body's is MAX_BODY_BYTES):
   // a few KB of gzip can inflate to gigabytes.
   MAX_INFLATED_BYTES: positiveInt.default(4 * 2 ** 30),

@@ -35,6 +35,48 @@ describe('migrations', () => {
   });
 });
 
+describe("an item's project (checked per statement since 0019)", () => {
+  const insertItem = (pool: Pick<Pool, "query">, projectId: string, externalId: string) =>
+    pool.query(`INSERT INTO items (project_id, external_id, text, split, content_hash) VALUES ($1, $2, 't', 'pool', '\\x00') RETURNING id`, [projectId, externalId]);
+
+  it('must exist: a missing project is a foreign key violation, for one row or many', async () => {
+    const missing = '00000000-0000-0000-0000-00000000dead';
+    await expect(insertItem(db.pool, missing, 'x')).rejects.toMatchObject({ code: '23503' });
+    const project = (await db.pool.query(`INSERT INTO projects (name, labels) VALUES ('fk', '{a,b}') RETURNING id`)).rows[0].id;
+    await expect(
+      db.pool.query(`INSERT INTO items (project_id, external_id, text, split, content_hash) SELECT p, 'm' || p, 't', 'pool', '\\x00' FROM unnest($1::uuid[]) p`, [[project, missing]]),
+    ).rejects.toMatchObject({ code: '23503' });
+    expect((await db.pool.query('SELECT 1 FROM items WHERE project_id = $1', [project])).rowCount).toBe(0);
+  });
+
+  it('never changes, and deleting the project deletes its items', async () => {
+    const [p1, p2] = (await db.pool.query<{ id: string }>(`INSERT INTO projects (name, labels) VALUES ('a', '{a,b}'), ('b', '{a,b}') RETURNING id`)).rows.map((r) => r.id);
+    const item = (await insertItem(db.pool, p1!, 'moving')).rows[0].id;
+    await expect(db.pool.query('UPDATE items SET project_id = $2 WHERE id = $1', [item, p2])).rejects.toThrow(/never changes/);
+    await db.pool.query(`UPDATE items SET text = 'still here' WHERE id = $1`, [item]);
+    await db.pool.query('DELETE FROM projects WHERE id = $1', [p1]);
+    expect((await db.pool.query('SELECT 1 FROM items WHERE id = $1', [item])).rowCount).toBe(0);
+  });
+
+  it('can not be deleted under a writer: the delete waits for the insert to commit, then takes its items too', async () => {
+    const project = (await db.pool.query(`INSERT INTO projects (name, labels) VALUES ('busy', '{a,b}') RETURNING id`)).rows[0].id;
+    const writer = await db.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await insertItem(writer, project, 'in flight');
+      const deletion = db.pool.query('DELETE FROM projects WHERE id = $1', [project]);
+      // The deletion is waiting on the writer's lock on the project row.
+      const waiting = `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM projects%'`;
+      while (!(await db.pool.query(waiting)).rowCount) await new Promise((r) => setTimeout(r, 20));
+      await writer.query('COMMIT');
+      await deletion;
+    } finally {
+      writer.release();
+    }
+    expect((await db.pool.query('SELECT 1 FROM items WHERE project_id = $1', [project])).rowCount).toBe(0);
+  });
+});
+
 /** Applies the migrations up to and including `last`, as migrate() would have at that version. */
 async function migrateUpTo(pool: Pool, last: string): Promise<string[]> {
   const files = (await readdir(migrationsDir)).filter((name) => /^\d{4}_.+\.sql$/.test(name)).sort();

@@ -12,6 +12,7 @@ export const problemTitles = {
   'lease-released': 'Lease released',
   'already-annotated': 'Task already annotated',
   'labels-locked': 'Labels can not change',
+  'labels-changed': 'Labels changed during the stream',
   'last-admin-key': 'Last admin key',
   'last-admin': 'Last admin',
   'email-taken': 'Email taken',
@@ -73,7 +74,7 @@ export const problems = {
   notFound: (detail: string) => new HttpProblem(404, 'not-found', detail),
   forbidden: (detail: string) => new HttpProblem(403, 'forbidden', detail),
   conflict: (
-    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full' | 'webhook-id-reused' | 'delivery-pending' | 'webhook-disabled'>,
+    kind: Extract<ProblemKind, 'conflict' | 'lease-expired' | 'lease-released' | 'already-annotated' | 'labels-locked' | 'labels-changed' | 'last-admin-key' | 'last-admin' | 'email-taken' | 'overlap-full' | 'webhook-id-reused' | 'delivery-pending' | 'webhook-disabled'>,
     detail: string,
   ) =>
     new HttpProblem(409, kind, detail),

@@ -5,61 +5,81 @@ import { recordLabels } from '@alder/retraining';
 import { changedResends, insertStaged, updateResent, type InsertResult, type OnResend } from './items.repository';
 
 /** The most updated item ids the audit event lists (it counts them all and digests them all). */
-const MAX_LISTED_UPDATES = 1000;
+export const MAX_LISTED_UPDATES = 1000;
+
+/** Who and what a batch is, as its events name it. */
+export interface BatchOrigin {
+  projectId: string;
+  batchId: string;
+  actor: { userId: string; keyId: string } | null;
+  source: 'json' | 'ndjson' | 'webhook';
+  /** What else the audit event names (a webhook's integration and webhook id). */
+  via?: Record<string, string>;
+}
+
+/** What a batch did once landed, however it was read. */
+export interface LandedBatch extends InsertResult {
+  received: number;
+  rejected: number;
+  updated: number;
+  skippedChanges: number;
+  /** The first updated item ids (at most MAX_LISTED_UPDATES) and the digest of all the updates; null when none. */
+  updates: { itemIds: number[]; digest: string } | null;
+}
 
 /**
- * What every batch does once its rows are staged, in its transaction: the new items land, a new
- * pool asks sampling for a ranking, imported labels count towards the retrain rule, and the audit
- * trail records the batch in one event (the new items by id range and a digest of their external
- * ids and texts, so a batch of a million costs one chain link).
+ * What every batch does once its items have landed, in its transaction: a new pool asks sampling
+ * for a ranking, imported labels count towards the retrain rule, and the audit trail records the
+ * batch in one event (the new items by id range and a digest of their external ids and content
+ * hashes, so a batch of a million costs one chain link), its updates in another, and the
+ * outbound `batch.completed` event is written when a subscription wants it.
  */
-export async function landStagedItems(
-  client: PoolClient,
-  input: {
-    projectId: string;
-    batchId: string;
-    actor: { userId: string; keyId: string } | null;
-    received: number;
-    rejected: number;
-    source: 'json' | 'ndjson' | 'webhook';
-    /** What else the audit event names (a webhook's integration and webhook id). */
-    via?: Record<string, string>;
-    /** The project's setting; under 'reject' the caller has taken the changed re-sent rows out. */
-    onResend: OnResend;
-  },
-): Promise<InsertResult & { updated: number; skippedChanges: number }> {
-  const { projectId } = input;
+export async function recordLandedBatch(client: PoolClient, origin: BatchOrigin, landed: LandedBatch): Promise<void> {
+  const { projectId } = origin;
   // The batch's events: the batch is their subject, its sender their actor (or its webhook).
   const recordBatchEvent = (kind: string, after: Record<string, unknown>) =>
     appendAuditEvents(client, [
-      { projectId, kind, actor: auditActor(input.actor), subject: { type: 'batch', id: input.batchId }, after: { ...after, ...(input.via && { via: input.via }) } },
+      { projectId, kind, actor: auditActor(origin.actor), subject: { type: 'batch', id: origin.batchId }, after: { ...after, ...(origin.via && { via: origin.via }) } },
     ]);
+  if (landed.updates) await recordBatchEvent('items.updated', { updated: landed.updated, item_ids: landed.updates.itemIds, digest: landed.updates.digest });
+  if (landed.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
+  if (landed.labelsImported > 0) await recordLabels(client, projectId, landed.labelsImported);
+  // What the batch did, as its audit event and its outbound event both say it.
+  const counts = {
+    received: landed.received,
+    inserted: landed.inserted,
+    duplicates: landed.received - landed.rejected - landed.inserted - landed.updated,
+    updated: landed.updated,
+    skipped_changes: landed.skippedChanges,
+    rejected: landed.rejected,
+    labels_imported: landed.labelsImported,
+  };
+  await recordBatchEvent('items.ingested', { ...counts, first_item_id: landed.firstItemId, last_item_id: landed.lastItemId, digest: landed.digest });
+  // Outbound webhooks: written only when a subscription wants it (emitEvent reads the mask).
+  await emitEvent(client, projectId, 'batch.completed', { batch_id: origin.batchId, source: origin.source, ...counts });
+}
+
+/**
+ * A staged JSON batch (or webhook push) lands in one statement: changed re-sent items updated or
+ * counted by the project's setting (under 'reject' the caller has refused the batch already),
+ * the new items inserted, then recorded (recordLandedBatch).
+ */
+export async function landStagedItems(
+  client: PoolClient,
+  input: BatchOrigin & { received: number; rejected: number; onResend: OnResend },
+): Promise<InsertResult & { updated: number; skippedChanges: number }> {
+  const { projectId } = input;
+  let updates: LandedBatch['updates'] = null;
   let updated = 0;
   let skippedChanges = 0;
   if (input.onResend === 'update') {
-    const changes = await updateResent(client, projectId);
+    const changes = await updateResent(client, projectId, input.batchId);
     updated = changes.ids.length;
-    if (updated) {
-      await recordBatchEvent('items.updated', { updated, item_ids: changes.ids.slice(0, MAX_LISTED_UPDATES), digest: changes.digest });
-    }
+    if (changes.digest) updates = { itemIds: changes.ids.slice(0, MAX_LISTED_UPDATES), digest: changes.digest };
   } else if (input.onResend === 'skip') {
     skippedChanges = (await changedResends(client, projectId)).length;
   }
-  const result = await insertStaged(client, projectId, input.actor?.keyId ?? null);
-  if (result.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
-  if (result.labelsImported > 0) await recordLabels(client, projectId, result.labelsImported);
-  // What the batch did, as its audit event and its outbound event both say it.
-  const counts = {
-    received: input.received,
-    inserted: result.inserted,
-    duplicates: input.received - input.rejected - result.inserted - updated,
-    updated,
-    skipped_changes: skippedChanges,
-    rejected: input.rejected,
-    labels_imported: result.labelsImported,
-  };
-  await recordBatchEvent('items.ingested', { ...counts, first_item_id: result.firstItemId, last_item_id: result.lastItemId, digest: result.digest });
-  // Outbound webhooks: written only when a subscription wants it (emitEvent reads the mask).
-  await emitEvent(client, projectId, 'batch.completed', { batch_id: input.batchId, source: input.source, ...counts });
+  const result = await insertStaged(client, projectId, input.actor?.keyId ?? null, input.batchId);
+  await recordLandedBatch(client, input, { ...result, received: input.received, rejected: input.rejected, updated, skippedChanges, updates });
   return { ...result, updated, skippedChanges };
 }

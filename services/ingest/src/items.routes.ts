@@ -27,7 +27,7 @@ export function ingestItemsHandler({ config, pool, log }: HandlerDeps): Operatio
         if (!raw.complete) (body as unknown as { destroy(error: Error): void }).destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
       };
       raw.once('close', onClose);
-      const outcome = await ingestNdjsonStream({ pool, log: log.child({ module: 'ingest' }) }, { projectId, actor, body }).finally(() => raw.off('close', onClose));
+      const outcome = await ingestNdjsonStream({ pool, log: log.child({ module: 'ingest' }) }, { projectId, actor, body, chunkRows: config.INGEST_CHUNK_ROWS }).finally(() => raw.off('close', onClose));
       return {
         batch_id: outcome.batchId,
         status: 'completed',

@@ -1,20 +1,21 @@
-import { once } from 'node:events';
-import { finished } from 'node:stream/promises';
 import type { Pool } from '@alder/db';
 import { problems } from '@alder/http';
 import type { Logger } from '@alder/logger';
 import { abortBatch, completeBatch, openBatch, reportProgress, type BatchRowError } from './batches.repository';
-import { landStagedItems } from './batch-landing';
+import { recordLandedBatch } from './batch-landing';
 import { readItemLine } from './item-line';
-import { changedResends, createStaging, lockProject, readProjectLabels, removeRepeatedIds, removeStaged, removeUnknownLabels, stagingCopy, stagingLine } from './items.repository';
+import { applyOverlapToBatch, createStreamStaging, lockStreamProject, readStreamProject, type StreamProject } from './items.repository';
 import { splitLines } from './ndjson-lines';
+import { ChunkLander, StreamChunk } from './stream-chunks';
 
 /** The longest line read: an item's text may be 200,000 characters (up to 800 KB of UTF-8) plus meta. */
 export const MAX_LINE_BYTES = 4 * 2 ** 20;
 /** Lines between two progress reports on the batch row. */
 const PROGRESS_EVERY = 10_000;
-/** Staging lines gathered into one COPY write. */
-const WRITE_BYTES = 1 << 16;
+/** Lines read between two turns given to the event loop. */
+const YIELD_EVERY = 256;
+/** Refused lines a batch lists (it counts them all). */
+const MAX_LISTED = 1000;
 
 export interface StreamOutcome {
   batchId: string;
@@ -32,120 +33,114 @@ export interface StreamOutcome {
 function abortReason(error: unknown): string {
   const e = error as { code?: string; kind?: string; detail?: string; message?: string };
   if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ECONNRESET' || e.message === 'aborted') return 'the client went away before the end of the stream';
-  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request') return e.detail ?? e.kind;
+  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request' || e.kind === 'labels-changed') return e.detail ?? e.kind;
   return 'the server failed while reading the stream';
 }
 
+const sameLabels = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((label, i) => label === b[i]);
+
 /**
  * An NDJSON stream of items into the project, as one batch: its row is written first (status
- * receiving, the counts growing every 10,000 lines), each line is read, checked and staged with
- * COPY as it arrives (the request is read no faster than Postgres takes the rows: flat memory,
- * whatever the size), and at the end the staged items land in the stream's one transaction with
- * the batch's counts. Bad lines are refused one by one (counted, up to 1000 listed); a stream cut
- * short lands nothing and its batch is aborted with the last line read whole. The project's row
- * is locked only for the landing, so annotators' submits are not held up while the stream is read.
+ * receiving, the counts growing every 10,000 lines), each line is read and checked as it arrives,
+ * and the good lines land in chunks (INGEST_CHUNK_ROWS, stream-chunks.ts) while the next chunk is read,
+ * all in the stream's one transaction, which commits with the batch's counts at the end. The
+ * request is read no faster than Postgres lands it: flat memory, whatever the size. Bad lines are
+ * refused one by one (counted, up to 1000 listed); a stream cut short lands nothing and its batch
+ * is aborted with the last line read whole. The lines are checked against the project's settings
+ * as they were when the stream began; the project's row is locked only for the last step (its
+ * counters and events), so annotators' submits are not held up while the stream is read. Labels
+ * can change only while a project has no items: a stream into such a project whose labels
+ * changed meanwhile is refused whole (409, nothing landed); a changed overlap is applied to its
+ * new items.
  */
 export async function ingestNdjsonStream(
   deps: { pool: Pool; log: Logger },
-  input: { projectId: string; actor: { userId: string; keyId: string } | null; body: AsyncIterable<Buffer | string> },
+  input: { projectId: string; actor: { userId: string; keyId: string } | null; body: AsyncIterable<Buffer | string>; chunkRows: number },
 ): Promise<StreamOutcome> {
   const { pool, log } = deps;
   const { projectId } = input;
-  const labels = await readProjectLabels(pool, projectId);
-  if (!labels) throw problems.notFound(`No project ${projectId}.`);
+  const project = await readStreamProject(pool, projectId);
+  if (!project) throw problems.notFound(`No project ${projectId}.`);
   const batchId = await openBatch(pool, { projectId, source: 'ndjson', userId: input.actor?.userId ?? null, keyId: input.actor?.keyId ?? null });
-  const known = new Set(labels);
+  const known = new Set(project.labels);
   const errors: BatchRowError[] = [];
   let received = 0;
   let rejected = 0;
   let lastLine = 0;
+  const refuse = (line: number, pointer: string, reason: string) => {
+    rejected++;
+    if (errors.length < MAX_LISTED) errors.push({ line, pointer, reason });
+  };
   const client = await pool.connect();
-  let copy: ReturnType<typeof stagingCopy> | null = null;
-  let copied: Promise<void> | null = null;
+  const lander = new ChunkLander(client, { projectId, batchId, apiKeyId: input.actor?.keyId ?? null, onResend: project.on_resend, overlap: project.overlap_annotators > 1 }, refuse);
   try {
     await client.query('BEGIN');
-    await createStaging(client);
-    copy = stagingCopy(client);
-    copied = finished(copy);
-    // The COPY's own failure must not go unheard while the body is being read.
-    copied.catch(() => undefined);
-    let chunk = '';
-    const flush = async () => {
-      if (!chunk) return;
-      const ok = copy!.write(chunk);
-      chunk = '';
-      if (!ok) await Promise.race([once(copy!, 'drain'), copied]);
-    };
+    await createStreamStaging(client);
+    let chunk = new StreamChunk(input.chunkRows, { projectId, batchId });
+    let sinceYield = 0;
     for await (const read of splitLines(input.body, MAX_LINE_BYTES)) {
+      // A body read from its buffer never leaves the microtask queue; the chunk being copied to
+      // Postgres meanwhile needs the event loop to write, so it gets a turn every few hundred lines.
+      if (++sinceYield === YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const parsed = 'tooLong' in read ? { problems: [{ pointer: '', reason: `is longer than ${MAX_LINE_BYTES} bytes` }] } : readItemLine(read.bytes, known);
       lastLine = read.line;
       if (parsed === null) continue;
       received++;
       if ('problems' in parsed) {
         rejected++;
-        for (const p of parsed.problems) if (errors.length < 1000) errors.push({ line: read.line, pointer: p.pointer, reason: p.reason });
+        for (const p of parsed.problems) if (errors.length < MAX_LISTED) errors.push({ line: read.line, pointer: p.pointer, reason: p.reason });
       } else {
-        chunk += stagingLine(read.line, parsed.item);
-        if (chunk.length >= WRITE_BYTES) await flush();
+        // A later line with an earlier line's external_id is refused, as in a JSON batch: here
+        // within the chunk, by the landing across chunks.
+        const first = chunk.lineWith(parsed.item.external_id);
+        if (first !== undefined) refuse(read.line, '/external_id', `repeats the external_id of line ${first}`);
+        else chunk.add(read.line, parsed.item);
+        if (chunk.full) {
+          await lander.land(chunk);
+          chunk = new StreamChunk(input.chunkRows, { projectId, batchId });
+        }
       }
       if (received % PROGRESS_EVERY === 0) await reportProgress(pool, batchId, received, rejected);
     }
-    await flush();
-    copy.end();
-    await copied;
-    copy = null;
-    // A later line with an earlier line's external_id is refused, as in a JSON batch.
-    for (const repeat of await removeRepeatedIds(client)) {
-      rejected++;
-      if (errors.length < 1000) errors.push({ line: repeat.ord, pointer: '/external_id', reason: `repeats the external_id of line ${repeat.first}` });
-    }
-    // Locked now, for the landing alone; labels are checked again against the locked row (a
-    // project without items may have changed them while the stream was read).
-    const locked = await lockProject(client, projectId);
+    await lander.land(chunk);
+    const landed = await lander.finish();
+    const locked = await lockStreamProject(client, projectId);
     if (!locked) throw problems.notFound(`No project ${projectId}.`);
-    for (const ord of await removeUnknownLabels(client, locked.labels)) {
-      rejected++;
-      if (errors.length < 1000) errors.push({ line: ord, pointer: '/label', reason: "is no longer one of the project's labels" });
-    }
-    if (locked.on_resend === 'reject') {
-      const changed = await changedResends(client, projectId);
-      await removeStaged(client, changed);
-      for (const ord of changed) {
-        rejected++;
-        if (errors.length < 1000) errors.push({ line: ord, pointer: '/text', reason: 'differs from the stored item of this external_id (text or meta); the project refuses changes (on_resend: reject)' });
-      }
+    checkSettingsKept(project, locked);
+    if (locked.overlap_annotators !== project.overlap_annotators || locked.overlap_fraction !== project.overlap_fraction) {
+      await applyOverlapToBatch(client, projectId, batchId);
     }
     errors.sort((a, b) => a.line - b.line);
-    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected, source: 'ndjson', onResend: locked.on_resend });
+    await recordLandedBatch(client, { projectId, batchId, actor: input.actor, source: 'ndjson' }, { ...landed, received, rejected });
     const counts = {
       received,
-      accepted: result.inserted,
-      duplicate: received - rejected - result.inserted - result.updated,
-      updated: result.updated,
-      skippedChanges: result.skippedChanges,
+      accepted: landed.inserted,
+      duplicate: received - rejected - landed.inserted - landed.updated,
+      updated: landed.updated,
+      skippedChanges: landed.skippedChanges,
       rejected,
-      labelsImported: result.labelsImported,
+      labelsImported: landed.labelsImported,
     };
     await completeBatch(client, batchId, counts, errors);
     await client.query('COMMIT');
-    log.info({ projectId, batchId, received, inserted: result.inserted, updated: result.updated, rejected }, 'ndjson stream ingested');
+    log.info({ projectId, batchId, received, inserted: landed.inserted, updated: landed.updated, rejected, chunks: lander.ways }, 'ndjson stream ingested');
     return {
       batchId,
       received,
-      inserted: result.inserted,
+      inserted: landed.inserted,
       duplicates: counts.duplicate,
-      updated: result.updated,
-      skippedChanges: result.skippedChanges,
+      updated: landed.updated,
+      skippedChanges: landed.skippedChanges,
       rejected,
-      labelsImported: result.labelsImported,
+      labelsImported: landed.labelsImported,
       errors,
     };
   } catch (error) {
-    // A COPY still open holds the connection: it is failed first (CopyFail), then rolled back.
-    if (copy) {
-      (copy as unknown as { destroy(error: Error): void }).destroy(error instanceof Error ? error : new Error(String(error)));
-      await copied?.catch(() => undefined);
-    }
+    // A chunk still landing holds the connection: it ends first, then all is rolled back.
+    await lander.settle();
     await client.query('ROLLBACK').catch(() => undefined);
     const reason = abortReason(error);
     await abortBatch(pool, batchId, { reason, stoppedAtLine: lastLine, received, rejected }).catch((e: unknown) => log.error({ err: e, batchId }, 'could not mark the batch aborted'));
@@ -153,5 +148,12 @@ export async function ingestNdjsonStream(
     throw error;
   } finally {
     client.release();
+  }
+}
+
+/** The labels a stream's lines were checked against are still the project's (see ingestNdjsonStream). */
+function checkSettingsKept(read: StreamProject, locked: StreamProject): void {
+  if (!sameLabels(read.labels, locked.labels)) {
+    throw problems.conflict('labels-changed', "The project's labels changed while the stream was read; nothing landed. Send the stream again.");
   }
 }
