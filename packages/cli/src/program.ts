@@ -78,7 +78,7 @@ export function buildProgram(ctx: ProgramContext): Command {
       .argument('<file>', "the file ('-' for standard input)")
       .requiredOption('-p, --project <id>', 'the project')
       .option('--format <format>', 'jsonl or csv (default: from the file name)')
-      .option('--map <pairs>', 'where the fields come from: text=COL,external_id=COL,label=COL,split=COL; external_id=@line numbers the items')
+      .option('--map <pairs>', 'where the fields come from: text=COL,external_id=COL,label=COL,split=COL,meta=COL (a column of JSON objects); external_id=@line numbers the items')
       .addOption(new Option('--csv-map <pairs>', 'the same as --map').hideHelp())
       .option('--json', 'print the batch result as JSON'),
   ).action(async (file: string, flags) => {
