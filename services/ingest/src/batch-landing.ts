@@ -3,6 +3,7 @@ import type { PoolClient } from '@alder/db';
 import { emitEvent, enqueue, samplingQueue } from '@alder/queues';
 import { recordLabels } from '@alder/retraining';
 import { changedResends, insertStaged, updateResent, type InsertResult, type OnResend } from './items.repository';
+import type { BatchSource } from './batches.repository';
 
 /** The most updated item ids the audit event lists (it counts them all and digests them all). */
 const MAX_LISTED_UPDATES = 1000;
@@ -21,7 +22,7 @@ export async function landStagedItems(
     actor: { userId: string; keyId: string } | null;
     received: number;
     rejected: number;
-    source: 'json' | 'ndjson' | 'webhook';
+    source: BatchSource;
     /** What else the audit event names (a webhook's integration and webhook id). */
     via?: Record<string, string>;
     /** The project's setting; under 'reject' the caller has taken the changed re-sent rows out. */

@@ -37,6 +37,12 @@ function schemaProblems(errors: ErrorObject[]): LineProblem[] {
  * item without its answer. Null for a blank line (skipped, not counted).
  */
 export function readItemLine(bytes: Buffer, labels: ReadonlySet<string>): { item: NewItem } | { problems: LineProblem[] } | null {
+  const parsed = parseItemLine(bytes);
+  return parsed === null || 'problems' in parsed ? parsed : readItemValue(parsed.value, labels);
+}
+
+/** One NDJSON line as the JSON value it holds, or why it holds none (not UTF-8, not JSON); null for a blank line. */
+export function parseItemLine(bytes: Buffer): { value: unknown } | { problems: LineProblem[] } | null {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -44,12 +50,18 @@ export function readItemLine(bytes: Buffer, labels: ReadonlySet<string>): { item
     return { problems: [{ pointer: '', reason: 'is not valid UTF-8' }] };
   }
   if (!text.trim()) return null;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text) };
   } catch (error) {
     return { problems: [{ pointer: '', reason: `is not valid JSON (${(error as Error).message})` }] };
   }
+}
+
+/**
+ * A value already parsed (an NDJSON line's, a CSV row mapped to an object) as an item, checked
+ * exactly as a line is: the item schema, storable strings, the project's labels, gold items.
+ */
+export function readItemValue(value: unknown, labels: ReadonlySet<string>): { item: NewItem } | { problems: LineProblem[] } {
   const validate = itemValidator();
   if (!validate(value)) return { problems: schemaProblems(validate.errors ?? []) };
   const unstorable = unstorableStrings(value, '');

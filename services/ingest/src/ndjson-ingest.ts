@@ -3,10 +3,10 @@ import { finished } from 'node:stream/promises';
 import type { Pool } from '@alder/db';
 import { problems } from '@alder/http';
 import type { Logger } from '@alder/logger';
-import { abortBatch, completeBatch, openBatch, reportProgress, type BatchRowError } from './batches.repository';
+import { abortBatch, completeBatch, openBatch, reportProgress, type BatchFile, type BatchRowError } from './batches.repository';
 import { landStagedItems } from './batch-landing';
-import { readItemLine } from './item-line';
-import { changedResends, createStaging, lockProject, readProjectLabels, removeRepeatedIds, removeStaged, removeUnknownLabels, stagingCopy, stagingLine } from './items.repository';
+import { readItemLine, type LineProblem } from './item-line';
+import { changedResends, createStaging, lockProject, readProjectLabels, removeRepeatedIds, removeStaged, removeUnknownLabels, stagingCopy, stagingLine, type NewItem } from './items.repository';
 import { splitLines } from './ndjson-lines';
 
 /** The longest line read: an item's text may be 200,000 characters (up to 800 KB of UTF-8) plus meta. */
@@ -15,6 +15,9 @@ export const MAX_LINE_BYTES = 4 * 2 ** 20;
 const PROGRESS_EVERY = 10_000;
 /** Staging lines gathered into one COPY write. */
 const WRITE_BYTES = 1 << 16;
+
+/** A row parsed and checked elsewhere (a CSV record, a mapped JSONL line), numbered by its line in the file. */
+export type ParsedRow = { line: number; item: NewItem } | { line: number; problems: LineProblem[] };
 
 export interface StreamOutcome {
   batchId: string;
@@ -32,7 +35,7 @@ export interface StreamOutcome {
 function abortReason(error: unknown): string {
   const e = error as { code?: string; kind?: string; detail?: string; message?: string };
   if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ECONNRESET' || e.message === 'aborted') return 'the client went away before the end of the stream';
-  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request') return e.detail ?? e.kind;
+  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request' || e.kind === 'validation') return e.detail ?? e.kind;
   return 'the server failed while reading the stream';
 }
 
@@ -47,13 +50,23 @@ function abortReason(error: unknown): string {
  */
 export async function ingestNdjsonStream(
   deps: { pool: Pool; log: Logger },
-  input: { projectId: string; actor: { userId: string; keyId: string } | null; body: AsyncIterable<Buffer | string> },
+  input: {
+    projectId: string;
+    actor: { userId: string; keyId: string } | null;
+    /** NDJSON bytes; ignored when `rows` is given. */
+    body?: AsyncIterable<Buffer | string>;
+    /** Rows already parsed and checked against the project's labels, instead of the lines of `body` (file import). */
+    rows?: (labels: ReadonlySet<string>) => AsyncIterable<ParsedRow>;
+    /** A file import: the batch is of source `file`, naming the file. */
+    file?: BatchFile;
+  },
 ): Promise<StreamOutcome> {
   const { pool, log } = deps;
   const { projectId } = input;
   const labels = await readProjectLabels(pool, projectId);
   if (!labels) throw problems.notFound(`No project ${projectId}.`);
-  const batchId = await openBatch(pool, { projectId, source: 'ndjson', userId: input.actor?.userId ?? null, keyId: input.actor?.keyId ?? null });
+  const source = input.file ? 'file' : 'ndjson';
+  const batchId = await openBatch(pool, { projectId, source, userId: input.actor?.userId ?? null, keyId: input.actor?.keyId ?? null, file: input.file });
   const known = new Set(labels);
   const errors: BatchRowError[] = [];
   let received = 0;
@@ -76,8 +89,8 @@ export async function ingestNdjsonStream(
       chunk = '';
       if (!ok) await Promise.race([once(copy!, 'drain'), copied]);
     };
-    for await (const read of splitLines(input.body, MAX_LINE_BYTES)) {
-      const parsed = 'tooLong' in read ? { problems: [{ pointer: '', reason: `is longer than ${MAX_LINE_BYTES} bytes` }] } : readItemLine(read.bytes, known);
+    for await (const read of input.rows ? input.rows(known) : splitLines(input.body!, MAX_LINE_BYTES)) {
+      const parsed = 'tooLong' in read ? { problems: [{ pointer: '', reason: `is longer than ${MAX_LINE_BYTES} bytes` }] } : 'bytes' in read ? readItemLine(read.bytes, known) : read;
       lastLine = read.line;
       if (parsed === null) continue;
       received++;
@@ -116,7 +129,7 @@ export async function ingestNdjsonStream(
       }
     }
     errors.sort((a, b) => a.line - b.line);
-    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected, source: 'ndjson', onResend: locked.on_resend });
+    const result = await landStagedItems(client, { projectId, batchId, actor: input.actor, received, rejected, source, onResend: locked.on_resend });
     const counts = {
       received,
       accepted: result.inserted,
@@ -128,7 +141,7 @@ export async function ingestNdjsonStream(
     };
     await completeBatch(client, batchId, counts, errors);
     await client.query('COMMIT');
-    log.info({ projectId, batchId, received, inserted: result.inserted, updated: result.updated, rejected }, 'ndjson stream ingested');
+    log.info({ projectId, batchId, source, received, inserted: result.inserted, updated: result.updated, rejected }, 'ndjson stream ingested');
     return {
       batchId,
       received,
@@ -149,7 +162,7 @@ export async function ingestNdjsonStream(
     await client.query('ROLLBACK').catch(() => undefined);
     const reason = abortReason(error);
     await abortBatch(pool, batchId, { reason, stoppedAtLine: lastLine, received, rejected }).catch((e: unknown) => log.error({ err: e, batchId }, 'could not mark the batch aborted'));
-    log.warn({ projectId, batchId, stoppedAtLine: lastLine, reason }, 'ndjson stream aborted; nothing landed');
+    log.warn({ projectId, batchId, source, stoppedAtLine: lastLine, reason }, 'ndjson stream aborted; nothing landed');
     throw error;
   } finally {
     client.release();
