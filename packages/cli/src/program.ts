@@ -99,6 +99,19 @@ export function buildProgram(ctx: ProgramContext): Command {
     done(await runExport(flags, ctx.env, { ...io(), stdoutStream: process.stdout }));
   });
 
+  connectionOptions(
+    program
+      .command('batches')
+      .description("a project's ingest batches, newest first; with a batch id, that batch and the rows it refused")
+      .argument('[batch]', 'a batch id (from alder ingest or the list)')
+      .requiredOption('-p, --project <id>', 'the project')
+      .option('--limit <n>', `the newest this many (default 50)`)
+      .option('--json', 'JSON: one batch a line, or the one batch'),
+  ).action(async (batch: string | undefined, flags) => {
+    const { runBatches } = await import('./remote/batches.command');
+    done(await runBatches(batch, flags, ctx.env, io()));
+  });
+
   const projects = program.command('projects').description('list or create projects');
   connectionOptions(projects.command('list', { isDefault: true }).description('the projects you may see').option('--json', 'one JSON object a line')).action(
     async (flags) => {
