@@ -15,7 +15,7 @@ export interface FilePart {
   fields: ReadonlyMap<string, string>;
   /** The name the client gave the file, or null. */
   filename: string | null;
-  /** The part's content type, lowercased, without parameters; null when the part names none. */
+  /** The part's content type, lowercased, without parameters (busboy says text/plain for a part that names none). */
   contentType: string | null;
   /** The file's bytes, as they arrive (read no faster than they are used); a failure of the form is raised after the bytes before it. */
   bytes: AsyncIterable<Buffer>;
