@@ -16,7 +16,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add a batch of items to a project (a JSON batch or an NDJSON stream)
+         * Add a batch of items to a project (a JSON batch, an NDJSON stream or a JSONL/CSV file)
          * @description Items are unique per project by `external_id`: an item sent again is counted in
          *     `duplicates` and changes nothing (not even its label). A `label` on a `test` item is its
          *     gold label; on a `pool` item it is imported as an annotation (`source: import`) and the
@@ -42,8 +42,39 @@ export interface paths {
          *     without items whose labels change while its stream is read refuses the stream whole (409
          *     `labels-changed`, nothing landed: send it again).
          *
-         *     Either body may be gzip-compressed (`Content-Encoding: gzip`); the inflated size is capped
-         *     (`MAX_BODY_BYTES` for JSON, `MAX_INFLATED_BYTES` for NDJSON, else 413).
+         *     **File import** (`multipart/form-data`, e.g. `curl -F format=csv -F 'mapping={"text":"body"}'
+         *     -F file=@items.csv`): a JSONL or CSV file, read as it arrives (flat memory, no size limit)
+         *     through the NDJSON stream's pipeline, so its rows land or are refused as its lines are, and
+         *     its batch has `source: file` with the file's `name` and `format`. Fields:
+         *     - `format`: `jsonl` or `csv`; by default from the file part's content type
+         *       (`application/x-ndjson`, `application/jsonl`, `text/csv`) or else its file name
+         *       (`.jsonl`, `.ndjson`, `.csv`, each optionally `.gz`).
+         *     - `mapping` (JSON): where the item's fields come from, `{"external_id": "id", "text":
+         *       "body", "label": "category", "split": "set"}`; `"@line"` as the `external_id` numbers the
+         *       items (CSV: the row, 1 for the first after the header; JSONL: the line). CSV columns named
+         *       like a field are taken when the field is not mapped. `meta` is one column whose cells hold
+         *       JSON objects (a column named `meta` is taken as such), or a list of columns gathered as
+         *       strings under their names (`"meta": ["source", "date"]`); no other column is read. For
+         *       JSONL a mapping renames keys (unmapped fields keep their own; `meta` a key, or a list of
+         *       keys gathered); without one each line is an `IngestItem` as in a stream.
+         *     - `file`: the file, last: fields after it are refused (the file is read as it arrives,
+         *       before they would be seen), and so is a second file. A part of content type
+         *       `application/gzip` or a name ending in `.gz` is inflated (at most `MAX_INFLATED_BYTES`).
+         *
+         *     Refused before a batch is made (no batch row): no file part, a field not listed above, an
+         *     unknown format, a bad mapping, an empty CSV, a mapping naming a column the CSV header lacks
+         *     (422), a file part whose content type is neither JSONL, CSV, gzip nor a generic one such as
+         *     `application/octet-stream` (415). Refused once the file is being read (the batch is
+         *     `aborted`, nothing of it lands): a field or file after the file, a CSV record longer than
+         *     4 MiB (a quote never closed), a file part inflating past `MAX_INFLATED_BYTES` (413), the
+         *     client gone. Errors name CSV rows by the physical line where the record starts (a quoted
+         *     cell may span lines), with the item field's pointer (`/text`) and the column in the reason;
+         *     a row whose cell count differs from the header's is refused alone.
+         *
+         *     Any body may be gzip-compressed (`Content-Encoding: gzip`); the inflated size is capped
+         *     (`MAX_BODY_BYTES` for JSON, `MAX_INFLATED_BYTES` for NDJSON and multipart, else 413). An
+         *     `Idempotency-Key` is not used for an NDJSON stream or a file (their bodies are read after
+         *     the key would be checked; a resend counts the items as duplicates instead).
          */
         post: operations["ingestItems"];
         delete?: never;
@@ -1394,7 +1425,7 @@ export interface components {
             batch_id: string;
             /** @enum {string} */
             status: "completed";
-            /** @description Items in the body (JSON) or non-empty lines read (NDJSON). */
+            /** @description Items in the body (JSON), non-empty lines read (NDJSON, JSONL) or rows after the header (CSV). */
             received: number;
             inserted: number;
             /** @description Items whose external_id the project already had; they were left unchanged. */
@@ -1403,7 +1434,7 @@ export interface components {
             updated: number;
             /** @description Re-sent items whose text or meta differed and were left as they were (`on_resend` skip; counted in `duplicates` too). */
             skipped_changes: number;
-            /** @description Lines refused (NDJSON; always 0 for a JSON batch, which is refused whole). */
+            /** @description Lines or rows refused (NDJSON, files; always 0 for a JSON batch, which is refused whole). */
             rejected: number;
             /** @description Labels on new pool items, stored as annotations with source `import`. */
             labels_imported: number;
@@ -1411,9 +1442,9 @@ export interface components {
             errors: components["schemas"]["BatchError"][];
         };
         BatchError: {
-            /** @description The line (NDJSON, from 1). */
+            /** @description The line (NDJSON and JSONL, from 1; CSV, the line where the record starts, the header being one). */
             line: number;
-            /** @description A JSON pointer into the line's object ('' for the whole line). */
+            /** @description A JSON pointer into the line's object or the row's item ('' for the whole line or row); a CSV row's reason names the column. */
             pointer: string;
             reason: string;
         };
@@ -1423,7 +1454,7 @@ export interface components {
             /** Format: uuid */
             project_id: string;
             /** @enum {string} */
-            source: "json" | "ndjson" | "webhook";
+            source: "json" | "ndjson" | "webhook" | "file";
             /**
              * @description `receiving` while a stream is read (the counts grow), `completed` once its items landed, `aborted` when it was cut short: nothing landed.
              * @enum {string}
@@ -1441,6 +1472,13 @@ export interface components {
             abort_reason: string | null;
             /** @description An aborted stream's last line read whole (a resend may start after it, or again from the top; either way nothing is counted twice). */
             stopped_at_line: number | null;
+            /** @description A file import's file (`source` file); null for the other sources. */
+            file: {
+                /** @description The file name the client gave (at most 255 characters), null when it gave none. */
+                name: string | null;
+                /** @enum {string} */
+                format: "jsonl" | "csv";
+            } | null;
             /** Format: uuid */
             created_by: string | null;
             /** Format: date-time */
@@ -2014,7 +2052,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is not `application/json` (`unsupported-media-type`). */
+        /** @description The body is not `application/json`, or not one of the other media types the operation lists (`unsupported-media-type`). */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -2111,10 +2149,24 @@ export interface operations {
             content: {
                 "application/json": components["schemas"]["IngestRequest"];
                 "application/x-ndjson": string;
+                "multipart/form-data": {
+                    /** @enum {string} */
+                    format?: "jsonl" | "csv";
+                    /**
+                     * @description A JSON object: item field (`external_id`, `text`, `label`, `split`, `meta`) to column or key; `"@line"` for `external_id`; `meta` also a list of columns.
+                     * @example {"external_id": "id", "text": "body", "label": "category"}
+                     */
+                    mapping?: string;
+                    /**
+                     * Format: binary
+                     * @description JSONL or CSV (a header row first), UTF-8, optionally gzip-compressed; the last part.
+                     */
+                    file: string;
+                };
             };
         };
         responses: {
-            /** @description The batch is committed (with an NDJSON stream, `rejected` says how many lines were refused). */
+            /** @description The batch is committed (with an NDJSON stream or a file, `rejected` says how many lines or rows were refused). */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -78,7 +78,7 @@ export function buildProgram(ctx: ProgramContext): Command {
       .argument('<file>', "the file ('-' for standard input)")
       .requiredOption('-p, --project <id>', 'the project')
       .option('--format <format>', 'jsonl or csv (default: from the file name)')
-      .option('--map <pairs>', 'where the fields come from: text=COL,external_id=COL,label=COL,split=COL; external_id=@line numbers the items')
+      .option('--map <pairs>', 'where the fields come from: text=COL,external_id=COL,label=COL,split=COL,meta=COL (a column of JSON objects); external_id=@line numbers the items')
       .addOption(new Option('--csv-map <pairs>', 'the same as --map').hideHelp())
       .option('--json', 'print the batch result as JSON'),
   ).action(async (file: string, flags) => {
@@ -97,6 +97,19 @@ export function buildProgram(ctx: ProgramContext): Command {
   ).action(async (flags) => {
     const { runExport } = await import('./remote/export.command');
     done(await runExport(flags, ctx.env, { ...io(), stdoutStream: process.stdout }));
+  });
+
+  connectionOptions(
+    program
+      .command('batches')
+      .description("a project's ingest batches, newest first; with a batch id, that batch and the rows it refused")
+      .argument('[batch]', 'a batch id (from alder ingest or the list)')
+      .requiredOption('-p, --project <id>', 'the project')
+      .option('--limit <n>', `the newest this many (default 50)`)
+      .option('--json', 'JSON: one batch a line, or the one batch'),
+  ).action(async (batch: string | undefined, flags) => {
+    const { runBatches } = await import('./remote/batches.command');
+    done(await runBatches(batch, flags, ctx.env, io()));
   });
 
   const projects = program.command('projects').description('list or create projects');

@@ -47,7 +47,7 @@ it('alder and alder --help list the commands', async () => {
     const run = await alder(args);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^usage: alder <command> \[options\]\n/);
-    for (const command of ['start', 'migrate', 'simulate', 'ingest', 'export', 'projects', 'keys']) expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    for (const command of ['start', 'migrate', 'simulate', 'ingest', 'export', 'batches', 'projects', 'keys']) expect(run.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   }
 }, CHILD_TIMEOUT_MS);
 

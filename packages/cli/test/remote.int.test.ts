@@ -173,6 +173,40 @@ it('ingest: interrupted with Ctrl-C, then run again, lands every item once', asy
   expect(await itemCount(project)).toEqual({ n: 3000, d: 3000 });
 }, CHILD_TIMEOUT_MS * 3);
 
+it('batches: the list as a table or JSON lines, one batch with the rows it refused', async () => {
+  const project = await createProject('cli batches');
+  const file = join(dir, 'batches.jsonl');
+  await writeFile(file, ['{"external_id":"a","text":"fine"}', '{"external_id":"b","text":""}', 'not json'].join('\n'));
+  const ingested = await alder(['ingest', file, '--project', project, '--json']);
+  const streamed = JSON.parse(ingested.stdout).batch_id as string;
+  // A file import too, sent as a form.
+  const form = new FormData();
+  form.set('file', new Blob(['external_id,text\nc,from a file\n'], { type: 'text/csv' }), 'upload.csv');
+  const uploaded = await fetch(`${app.url}/v1/projects/${project}/items`, { method: 'POST', headers: { authorization: `Bearer ${app.adminKey}` }, body: form });
+  const imported = ((await uploaded.json()) as { batch_id: string }).batch_id;
+
+  const table = await alder(['batches', '--project', project]);
+  expect(table).toMatchObject({ code: 0, stderr: '' });
+  expect(table.stdout).toMatch(/^ID +SOURCE +STATUS +READ +NEW +DUPLICATES +UPDATED +REFUSED +CREATED\n/);
+  // Newest first.
+  expect(table.stdout.split('\n').slice(1, 3)).toEqual([
+    expect.stringMatching(new RegExp(`^${imported}  file csv upload.csv +completed +1 +1 +0 +0 +0 `)),
+    expect.stringMatching(new RegExp(`^${streamed}  ndjson +completed +3 +1 +0 +0 +2 `)),
+  ]);
+  const one = await alder(['batches', '-p', project, streamed]);
+  expect(one.code).toBe(0);
+  expect(one.stdout).toMatch(new RegExp(`^batch ${streamed}\n  source +ndjson\n  status +completed\n`));
+  expect(one.stdout).toMatch(/^ {2}refused +2$/m);
+  // An empty text breaks two rules of the item schema: both are listed.
+  expect(one.stdout).toMatch(/^refused rows:\n( {2}line 2 \/text: .+\n){2} {2}line 3: is not valid JSON/m);
+  const limited = await alder(['batches', '-p', project, '--limit', '1', '--json']);
+  expect(limited.stdout.trim().split('\n').map((l) => JSON.parse(l).batch_id)).toEqual([imported]);
+  const missing = await alder(['batches', '-p', project, '00000000-0000-4000-8000-000000000000']);
+  expect(missing).toMatchObject({ code: 3, stderr: expect.stringMatching(/^alder batches: batch 00000000-0000-4000-8000-000000000000: .+\[404 not-found\]\n$/) });
+  const bad = await alder(['batches', '-p', project, '--limit', '0']);
+  expect(bad).toMatchObject({ code: 2, stderr: expect.stringMatching(/^alder batches: --limit must be a whole number of at least 1/) });
+}, CHILD_TIMEOUT_MS * 5);
+
 it('export: JSON lines to standard output, CSV to a file', async () => {
   const project = await createProject('cli export');
   await app.client({ method: 'POST', url: `/v1/projects/${project}/items`, headers: { authorization: `Bearer ${app.adminKey}` }, payload: { items: [{ external_id: 'e1', text: 'one' }, { external_id: 'e2', text: 'two' }] } });

@@ -7,7 +7,7 @@ import type { Pool } from '@alder/db';
 import type { Logger } from '@alder/logger';
 import cors from '@fastify/cors';
 import { accessHook, signatureHook } from './auth';
-import { acceptGzipBodies, acceptNdjsonStreams, NDJSON, refuseNdjson } from './body-encoding';
+import { acceptGzipBodies, acceptStreamedBodies, refuseUnlistedStreams, streamedTypesOf } from './body-encoding';
 import { problems } from './problem';
 import { unstorableStrings } from './storable-strings';
 import { registerDocsRoutes } from './docs.routes';
@@ -150,20 +150,21 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     reply.header('x-request-id', request.id);
   });
   acceptJsonOnly(app);
-  acceptNdjsonStreams(app);
+  acceptStreamedBodies(app);
   acceptGzipBodies(app, { maxJsonBytes: config.MAX_BODY_BYTES, maxStreamBytes: config.MAX_INFLATED_BYTES });
   app.addHook('onRoute', (route: RouteOptions) => {
     const schema = route.schema as { operationId?: string; body?: { content?: Record<string, { schema?: unknown }> }; headers?: HeadersSchema } | undefined;
     // fastify skips body validation for a media type the body schema does not list, and for a
     // request without a body: with JSON the only type parsed, a plain schema validates every
-    // request. An operation that also takes an NDJSON stream keeps the schema per media type (the
-    // JSON body validated, the stream read by its handler), and its handler sees an absent body.
+    // request. An operation that also takes a stream (NDJSON, a multipart file) keeps the schema
+    // per media type (the JSON body validated, the stream read by its handler), and its handler
+    // sees an absent body.
     const json = schema?.body?.content?.['application/json'];
-    const takesNdjson = Boolean(schema?.body?.content?.[NDJSON]);
+    const streamed = streamedTypesOf(schema?.body?.content);
     if (schema?.body?.content && json?.schema) {
-      schema.body = (takesNdjson ? { content: { 'application/json': { schema: json.schema } } } : json.schema) as typeof schema.body;
+      schema.body = (streamed.size ? { content: { 'application/json': { schema: json.schema } } } : json.schema) as typeof schema.body;
     }
-    if (!takesNdjson) route.preValidation = [refuseNdjson, ...asArray(route.preValidation)] as RouteOptions['preValidation'];
+    route.preValidation = [refuseUnlistedStreams(streamed), ...asArray(route.preValidation)] as RouteOptions['preValidation'];
     if (schema?.headers) schema.headers = lowerCaseHeaderNames(schema.headers);
     // A body the spec lets the client leave out is validated as the empty object it stands for.
     if (schema?.operationId && bodyOptional.has(schema.operationId)) {

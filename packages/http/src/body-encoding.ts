@@ -5,6 +5,10 @@ import { HttpProblem } from './problem';
 
 /** The media type of item streams: one JSON object a line. */
 export const NDJSON = 'application/x-ndjson';
+/** The media type of file uploads (a form whose file part its handler reads as it arrives). */
+export const MULTIPART = 'multipart/form-data';
+/** Bodies handed to their handler unread, as streams. */
+const STREAMED = [NDJSON, MULTIPART] as const;
 
 /** A request body larger than the server takes (413), raised while the body is being read. */
 export class BodyTooLarge extends HttpProblem {
@@ -29,8 +33,28 @@ class ByteCap extends Transform {
   }
 }
 
-function isNdjson(request: FastifyRequest): boolean {
-  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === NDJSON;
+/** The request's media type, lowercased, without its parameters ('' when it names none). */
+export function mediaTypeOf(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function isStreamed(request: FastifyRequest): boolean {
+  return (STREAMED as readonly string[]).includes(mediaTypeOf(request));
+}
+
+/**
+ * A gzip stream inflated with a cap on the inflated bytes: past `limit` the stream fails with a
+ * 413 naming `what`, a corrupt one with a 400, and the source's own failure (a client gone)
+ * passes as it is. For a compressed part of a body (a file); whole bodies are inflated below.
+ */
+export function inflateCapped(compressed: NodeJS.ReadableStream, limit: number, what: string): Transform {
+  const gunzip = createGunzip();
+  const cap = new ByteCap(limit, `inflated ${what}`);
+  gunzip.on('error', (error) => cap.destroy(new HttpProblem(400, 'malformed-request', `The ${what} can not be inflated (gzip): ${error.message}`)));
+  compressed.on('error', (error) => cap.destroy(error));
+  cap.on('error', () => undefined);
+  compressed.pipe(gunzip).pipe(cap);
+  return cap;
 }
 
 /**
@@ -46,7 +70,7 @@ export function acceptGzipBodies(app: FastifyInstance, limits: { maxJsonBytes: n
     if (encoding !== 'gzip') {
       throw new HttpProblem(415, 'unsupported-media-type', `Content-Encoding "${encoding}" is not supported; send the body as is or gzip-compressed.`);
     }
-    const stream = isNdjson(request);
+    const stream = isStreamed(request);
     const limit = stream ? limits.maxStreamBytes : limits.maxJsonBytes;
     const gunzip = createGunzip();
     const cap = new ByteCap(limit, stream ? 'inflated stream' : 'inflated body');
@@ -68,15 +92,25 @@ export function acceptGzipBodies(app: FastifyInstance, limits: { maxJsonBytes: n
 }
 
 /**
- * NDJSON bodies are not parsed here: the handler of an operation that takes them reads the
- * stream itself, line by line, with backpressure. An operation whose spec lists no NDJSON body
- * answers one with 415 before its handler runs.
+ * NDJSON and multipart bodies are not parsed here: the handler of an operation that takes them
+ * reads the stream itself, with backpressure. An operation whose spec lists neither answers one
+ * with 415 before its handler runs (`refuseUnlistedStreams`).
  */
-export function acceptNdjsonStreams(app: FastifyInstance): void {
-  app.addContentTypeParser(NDJSON, (_request, payload, done) => done(null, payload));
+export function acceptStreamedBodies(app: FastifyInstance): void {
+  for (const type of STREAMED) app.addContentTypeParser(type, (_request, payload, done) => done(null, payload));
 }
 
-/** For a route whose spec takes no NDJSON body: refuse one (415). */
-export async function refuseNdjson(request: FastifyRequest): Promise<void> {
-  if (isNdjson(request)) throw new HttpProblem(415, 'unsupported-media-type', 'This operation takes application/json bodies only.');
+/** The streamed media types (NDJSON, multipart) that a body's `content` lists. */
+export function streamedTypesOf(content: Record<string, unknown> | undefined): Set<string> {
+  return new Set(STREAMED.filter((type) => content?.[type] !== undefined));
+}
+
+/** For a route: refuse (415) a streamed body of a type its spec does not list. */
+export function refuseUnlistedStreams(listed: ReadonlySet<string>) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const type = mediaTypeOf(request);
+    if (!(STREAMED as readonly string[]).includes(type) || listed.has(type)) return;
+    const takes = ['application/json', ...listed].join(' or ');
+    throw new HttpProblem(415, 'unsupported-media-type', listed.size ? `This operation takes ${takes} bodies, not ${type}.` : 'This operation takes application/json bodies only.');
+  };
 }

@@ -47,7 +47,7 @@ export function requestFingerprint(method: string, url: string, body: unknown): 
   return createHash('sha256').update(stringify([method.toUpperCase(), url, body ?? null])!).digest();
 }
 
-/** A body its handler reads as a stream (NDJSON): not parsed, so not comparable. */
+/** A body its handler reads as a stream (NDJSON, a multipart file): not parsed, so not comparable. */
 function isStreamBody(body: unknown): boolean {
   return body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function';
 }
@@ -101,9 +101,9 @@ export function idempotencyHooks(operationId: string, options: IdempotencyOption
     const key = request.headers[IDEMPOTENCY_HEADER];
     // Its format (1-255 printable ASCII) is the spec's IdempotencyKey parameter, validated already.
     if (typeof key !== 'string') return;
-    // A streamed body (NDJSON) is read by its handler, after this hook: it can not be compared
-    // with the first one here. Streams are safe to send again without a key (their items are
-    // unique by external_id), so the key is not used for them.
+    // A streamed body (NDJSON, a multipart file) is read by its handler, after this hook: it can
+    // not be compared with the first one here. Streams are safe to send again without a key
+    // (their items are unique by external_id), so the key is not used for them.
     if (isStreamBody(request.body)) return;
     const actor = actorOf(request);
     const apiKey = presentedKey(request)!;

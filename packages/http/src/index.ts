@@ -34,5 +34,5 @@ export {
   type ProjectRole,
   type SignatureResolver,
 } from './spec';
-export { BodyTooLarge, NDJSON } from './body-encoding';
+export { BodyTooLarge, inflateCapped, mediaTypeOf, MULTIPART, NDJSON } from './body-encoding';
 export { unstorableStrings } from './storable-strings';

@@ -298,10 +298,12 @@ describe('request errors are problem+json', () => {
     expect(res.json().type).toBe('https://alder.dev/problems/unsupported-media-type');
   });
 
-  it('415 for an NDJSON stream to an operation that takes JSON only, and for an encoding other than gzip', async () => {
+  it('415 for an NDJSON stream or a multipart form to an operation that takes JSON only, and for an encoding other than gzip', async () => {
     const ndjson = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'application/x-ndjson' }, payload: '{"name":"x"}\n' });
     expect(ndjson.statusCode).toBe(415);
     expect(ndjson.json()).toMatchObject({ type: 'https://alder.dev/problems/unsupported-media-type', detail: 'This operation takes application/json bodies only.' });
+    const multipart = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'multipart/form-data; boundary=b' }, payload: '--b--\r\n' });
+    expect(multipart.json()).toMatchObject({ status: 415, type: 'https://alder.dev/problems/unsupported-media-type', detail: 'This operation takes application/json bodies only.' });
     const deflated = await http({ method: 'POST', url: '/v1/projects', headers: { ...auth(), 'content-type': 'application/json', 'content-encoding': 'deflate' }, payload: '{}' });
     expect(deflated.statusCode).toBe(415);
   });

@@ -10,7 +10,7 @@ const externalId = z.string().min(1);
 export const eventDataSchemas = {
   'batch.completed': z.object({
     batch_id: z.string().uuid(),
-    source: z.enum(['json', 'ndjson', 'webhook']),
+    source: z.enum(['json', 'ndjson', 'webhook', 'file']),
     received: z.number().int().nonnegative(),
     inserted: z.number().int().nonnegative(),
     duplicates: z.number().int().nonnegative(),

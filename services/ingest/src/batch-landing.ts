@@ -2,6 +2,7 @@ import { appendAuditEvents, auditActor } from '@alder/audit';
 import type { PoolClient } from '@alder/db';
 import { emitEvent, enqueue, samplingQueue } from '@alder/queues';
 import { recordLabels } from '@alder/retraining';
+import type { BatchSource } from './batches.repository';
 import { changedResends, insertStaged, updateResent, type InsertResult, type OnResend } from './items.repository';
 
 /** The most updated item ids the audit event lists (it counts them all and digests them all). */
@@ -12,7 +13,7 @@ export interface BatchOrigin {
   projectId: string;
   batchId: string;
   actor: { userId: string; keyId: string } | null;
-  source: 'json' | 'ndjson' | 'webhook';
+  source: BatchSource;
   /** What else the audit event names (a webhook's integration and webhook id). */
   via?: Record<string, string>;
 }

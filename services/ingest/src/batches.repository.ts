@@ -2,7 +2,13 @@ import type { Queryable } from '@alder/db';
 
 /** The owner of `ingest_batches` and `ingest_batch_errors` (migration 0016). */
 
-export type BatchSource = 'json' | 'ndjson' | 'webhook';
+export type BatchSource = 'json' | 'ndjson' | 'webhook' | 'file';
+
+/** A file import's file: its format, and the name the client gave it (null when it gave none). */
+export interface BatchFile {
+  name: string | null;
+  format: 'jsonl' | 'csv';
+}
 
 export interface BatchCounts {
   received: number;
@@ -34,6 +40,8 @@ export interface StoredBatch {
   labels_imported: number;
   abort_reason: string | null;
   stopped_at_line: number | null;
+  file_format: BatchFile['format'] | null;
+  file_name: string | null;
   created_by: string | null;
   created_at: Date;
   finished_at: Date | null;
@@ -43,13 +51,16 @@ export interface StoredBatch {
 export const MAX_STORED_ERRORS = 1000;
 
 const COLUMNS = `id, project_id, source, status, received, accepted, duplicate, updated, skipped_changes, rejected, labels_imported, abort_reason, stopped_at_line,
-  created_by, created_at, finished_at`;
+  file_format, file_name, created_by, created_at, finished_at`;
 
-/** A stream's batch, before its first line is read: visible (status receiving) while it runs. */
-export async function openBatch(db: Queryable, input: { projectId: string; source: BatchSource; userId: string | null; keyId: string | null }): Promise<string> {
+/** A stream's batch, before its first line is read: visible (status receiving) while it runs. A file import's names its file. */
+export async function openBatch(
+  db: Queryable,
+  input: { projectId: string; source: BatchSource; userId: string | null; keyId: string | null; file?: BatchFile },
+): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO ingest_batches (project_id, source, status, created_by, api_key_id) VALUES ($1, $2, 'receiving', $3, $4) RETURNING id`,
-    [input.projectId, input.source, input.userId, input.keyId],
+    `INSERT INTO ingest_batches (project_id, source, status, created_by, api_key_id, file_format, file_name) VALUES ($1, $2, 'receiving', $3, $4, $5, $6) RETURNING id`,
+    [input.projectId, input.source, input.userId, input.keyId, input.file?.format ?? null, input.file?.name ?? null],
   );
   return rows[0]!.id;
 }

@@ -17,6 +17,7 @@ function toBatch(batch: StoredBatch, errors: BatchRowError[]): Schemas['Batch'] 
     labels_imported: batch.labels_imported,
     abort_reason: batch.abort_reason,
     stopped_at_line: batch.stopped_at_line,
+    file: batch.file_format ? { name: batch.file_name, format: batch.file_format } : null,
     created_by: batch.created_by,
     created_at: batch.created_at.toISOString(),
     finished_at: batch.finished_at?.toISOString() ?? null,

@@ -61,6 +61,17 @@ function schemaProblems(errors: ErrorObject[]): LineProblem[] {
  * item without its answer. Null for a blank line (skipped, not counted).
  */
 export function readItemLine(bytes: Buffer, labels: ReadonlySet<string>): { item: NewItem } | { problems: LineProblem[] } | null {
+  const parsed = parseItemLine(bytes);
+  return parsed === null || 'problems' in parsed ? parsed : readItemValue(parsed.value, labels, { escaped: parsed.escaped });
+}
+
+/**
+ * One NDJSON line as the JSON value it holds, or why it holds none (not UTF-8, not JSON); null for
+ * a blank line. `escaped`: the line has a \u escape, the only way a NUL or a lone surrogate gets
+ * into a parsed JSON value (JSON refuses raw control characters; the decoder refuses encoded
+ * surrogates).
+ */
+export function parseItemLine(bytes: Buffer): { value: unknown; escaped: boolean } | { problems: LineProblem[] } | null {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -68,17 +79,22 @@ export function readItemLine(bytes: Buffer, labels: ReadonlySet<string>): { item
     return { problems: [{ pointer: '', reason: 'is not valid UTF-8' }] };
   }
   if (!text.trim()) return null;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { value: JSON.parse(text), escaped: text.includes('\\u') };
   } catch (error) {
     return { problems: [{ pointer: '', reason: `is not valid JSON (${(error as Error).message})` }] };
   }
+}
+
+/**
+ * A value already parsed (an NDJSON line's, a CSV row mapped to an object) as an item, checked
+ * exactly as a line is: the item schema, storable strings (looked for unless `escaped` is false:
+ * a JSON line without a \u escape has none), the project's labels, gold items.
+ */
+export function readItemValue(value: unknown, labels: ReadonlySet<string>, options: { escaped?: boolean } = {}): { item: NewItem } | { problems: LineProblem[] } {
   const invalid = itemSchemaProblems(value);
   if (invalid.length) return { problems: invalid };
-  // A NUL or a lone surrogate can only come from a \u escape (JSON refuses raw control
-  // characters; the decoder refuses encoded surrogates), so most lines skip the walk.
-  const unstorable = text.includes('\\u') ? unstorableStrings(value, '') : [];
+  const unstorable = options.escaped === false ? [] : unstorableStrings(value, '');
   if (unstorable.length) return { problems: unstorable.map((u) => ({ pointer: u.path, reason: u.message })) };
   const item = value as { external_id: string; text: string; meta?: Record<string, unknown> | null; label?: string | null; split?: 'pool' | 'test'; gold?: boolean };
   const problems: LineProblem[] = [];

@@ -1,7 +1,9 @@
+import type { Readable } from 'node:stream';
 import { withTransaction } from '@alder/db';
-import { problems, type HandlerDeps, type OperationHandler } from '@alder/http';
+import { mediaTypeOf, MULTIPART, problems, type HandlerDeps, type OperationHandler } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
 import { checkBatchSize, ingestBatch, MAX_LISTED_ERRORS } from './ingest-batch';
+import { importFile } from './file-import';
 import { ingestNdjsonStream } from './ndjson-ingest';
 
 export { batchErrors } from './ingest-batch';
@@ -12,11 +14,12 @@ function isStream(body: unknown): body is AsyncIterable<Buffer | string> {
 
 /**
  * POST /v1/projects/{project_id}/items: a JSON batch, in one transaction or not at all; or an
- * NDJSON stream (ndjson-ingest.ts), whose good lines land and bad lines are refused one by one.
+ * NDJSON stream (ndjson-ingest.ts), whose good lines land and bad lines are refused one by one;
+ * or a JSONL/CSV file as multipart/form-data (file-import.ts), through the stream's pipeline.
  * Either way the request is a batch the project keeps (batches.repository.ts).
  */
 export function ingestItemsHandler({ config, pool, log }: HandlerDeps): OperationHandler<'ingestItems'> {
-  return async (request) => {
+  return async (request, reply) => {
     const { project_id: projectId } = request.params;
     const actor = request.actor ? { userId: request.actor.userId, keyId: request.actor.keyId } : null;
     const body: unknown = request.body;
@@ -27,7 +30,19 @@ export function ingestItemsHandler({ config, pool, log }: HandlerDeps): Operatio
         if (!raw.complete) (body as unknown as { destroy(error: Error): void }).destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
       };
       raw.once('close', onClose);
-      const outcome = await ingestNdjsonStream({ pool, log: log.child({ module: 'ingest' }) }, { projectId, actor, body, chunkRows: config.INGEST_CHUNK_ROWS }).finally(() => raw.off('close', onClose));
+      const ingestLog = log.child({ module: 'ingest' });
+      const run =
+        mediaTypeOf(request) === MULTIPART
+          ? importFile({ pool, log: ingestLog, maxInflatedBytes: config.MAX_INFLATED_BYTES, chunkRows: config.INGEST_CHUNK_ROWS }, { projectId, actor, body: body as unknown as Readable, contentType: request.headers['content-type']! })
+          : ingestNdjsonStream({ pool, log: ingestLog }, { projectId, actor, body, chunkRows: config.INGEST_CHUNK_ROWS });
+      const outcome = await run
+        .catch((error: unknown) => {
+          // Refused before the body was read to its end: the rest of it is not read either, so the
+          // connection closes after the answer rather than wait for bytes nobody takes.
+          if (!raw.complete) reply.header('connection', 'close');
+          throw error;
+        })
+        .finally(() => raw.off('close', onClose));
       return {
         batch_id: outcome.batchId,
         status: 'completed',
@@ -44,7 +59,7 @@ export function ingestItemsHandler({ config, pool, log }: HandlerDeps): Operatio
     // The JSON body is validated against its schema by the HTTP layer; it is absent only when
     // the request had none at all.
     if (body === undefined || body === null) {
-      throw problems.validation('The request has no body: send { "items": [...] } as application/json, or items as application/x-ndjson.', [
+      throw problems.validation('The request has no body: send { "items": [...] } as application/json, items as application/x-ndjson, or a file as multipart/form-data.', [
         { path: 'body', message: 'is required' },
       ]);
     }

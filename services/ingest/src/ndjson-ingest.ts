@@ -1,10 +1,10 @@
 import type { Pool } from '@alder/db';
 import { problems } from '@alder/http';
 import type { Logger } from '@alder/logger';
-import { abortBatch, completeBatch, openBatch, reportProgress, type BatchRowError } from './batches.repository';
+import { abortBatch, completeBatch, openBatch, reportProgress, type BatchFile, type BatchRowError } from './batches.repository';
 import { recordLandedBatch } from './batch-landing';
-import { readItemLine } from './item-line';
-import { applyOverlapToBatch, createStreamStaging, lockStreamProject, readStreamProject, type StreamProject } from './items.repository';
+import { readItemLine, type LineProblem } from './item-line';
+import { applyOverlapToBatch, createStreamStaging, lockStreamProject, readStreamProject, type NewItem, type StreamProject } from './items.repository';
 import { splitLines } from './ndjson-lines';
 import { ChunkLander, StreamChunk } from './stream-chunks';
 
@@ -16,6 +16,9 @@ const PROGRESS_EVERY = 10_000;
 const YIELD_EVERY = 256;
 /** Refused lines a batch lists (it counts them all). */
 const MAX_LISTED = 1000;
+
+/** A row parsed and checked elsewhere (a CSV record, a mapped JSONL line), numbered by its line in the file. */
+export type ParsedRow = { line: number; item: NewItem } | { line: number; problems: LineProblem[] };
 
 export interface StreamOutcome {
   batchId: string;
@@ -33,7 +36,7 @@ export interface StreamOutcome {
 function abortReason(error: unknown): string {
   const e = error as { code?: string; kind?: string; detail?: string; message?: string };
   if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ECONNRESET' || e.message === 'aborted') return 'the client went away before the end of the stream';
-  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request' || e.kind === 'labels-changed') return e.detail ?? e.kind;
+  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request' || e.kind === 'validation' || e.kind === 'labels-changed') return e.detail ?? e.kind;
   return 'the server failed while reading the stream';
 }
 
@@ -55,13 +58,25 @@ const sameLabels = (a: readonly string[], b: readonly string[]) => a.length === 
  */
 export async function ingestNdjsonStream(
   deps: { pool: Pool; log: Logger },
-  input: { projectId: string; actor: { userId: string; keyId: string } | null; body: AsyncIterable<Buffer | string>; chunkRows: number },
+  input: {
+    projectId: string;
+    actor: { userId: string; keyId: string } | null;
+    /** NDJSON bytes; ignored when `rows` is given. */
+    body?: AsyncIterable<Buffer | string>;
+    /** Rows already parsed and checked against the project's labels, instead of the lines of `body` (file import). */
+    rows?: (labels: ReadonlySet<string>) => AsyncIterable<ParsedRow>;
+    /** A file import: the batch is of source `file`, naming the file. */
+    file?: BatchFile;
+    /** Lines landed together (INGEST_CHUNK_ROWS). */
+    chunkRows: number;
+  },
 ): Promise<StreamOutcome> {
   const { pool, log } = deps;
   const { projectId } = input;
   const project = await readStreamProject(pool, projectId);
   if (!project) throw problems.notFound(`No project ${projectId}.`);
-  const batchId = await openBatch(pool, { projectId, source: 'ndjson', userId: input.actor?.userId ?? null, keyId: input.actor?.keyId ?? null });
+  const source = input.file ? 'file' : 'ndjson';
+  const batchId = await openBatch(pool, { projectId, source, userId: input.actor?.userId ?? null, keyId: input.actor?.keyId ?? null, file: input.file });
   const known = new Set(project.labels);
   const errors: BatchRowError[] = [];
   let received = 0;
@@ -78,14 +93,14 @@ export async function ingestNdjsonStream(
     await createStreamStaging(client);
     let chunk = new StreamChunk(input.chunkRows, { projectId, batchId });
     let sinceYield = 0;
-    for await (const read of splitLines(input.body, MAX_LINE_BYTES)) {
+    for await (const read of input.rows ? input.rows(known) : splitLines(input.body!, MAX_LINE_BYTES)) {
       // A body read from its buffer never leaves the microtask queue; the chunk being copied to
       // Postgres meanwhile needs the event loop to write, so it gets a turn every few hundred lines.
       if (++sinceYield === YIELD_EVERY) {
         sinceYield = 0;
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const parsed = 'tooLong' in read ? { problems: [{ pointer: '', reason: `is longer than ${MAX_LINE_BYTES} bytes` }] } : readItemLine(read.bytes, known);
+      const parsed = 'tooLong' in read ? { problems: [{ pointer: '', reason: `is longer than ${MAX_LINE_BYTES} bytes` }] } : 'bytes' in read ? readItemLine(read.bytes, known) : read;
       lastLine = read.line;
       if (parsed === null) continue;
       received++;
@@ -114,7 +129,7 @@ export async function ingestNdjsonStream(
       await applyOverlapToBatch(client, projectId, batchId);
     }
     errors.sort((a, b) => a.line - b.line);
-    await recordLandedBatch(client, { projectId, batchId, actor: input.actor, source: 'ndjson' }, { ...landed, received, rejected });
+    await recordLandedBatch(client, { projectId, batchId, actor: input.actor, source }, { ...landed, received, rejected });
     const counts = {
       received,
       accepted: landed.inserted,
@@ -126,7 +141,7 @@ export async function ingestNdjsonStream(
     };
     await completeBatch(client, batchId, counts, errors);
     await client.query('COMMIT');
-    log.info({ projectId, batchId, received, inserted: landed.inserted, updated: landed.updated, rejected, chunks: lander.ways }, 'ndjson stream ingested');
+    log.info({ projectId, batchId, source, received, inserted: landed.inserted, updated: landed.updated, rejected, chunks: lander.ways }, 'ndjson stream ingested');
     return {
       batchId,
       received,
@@ -144,7 +159,7 @@ export async function ingestNdjsonStream(
     await client.query('ROLLBACK').catch(() => undefined);
     const reason = abortReason(error);
     await abortBatch(pool, batchId, { reason, stoppedAtLine: lastLine, received, rejected }).catch((e: unknown) => log.error({ err: e, batchId }, 'could not mark the batch aborted'));
-    log.warn({ projectId, batchId, stoppedAtLine: lastLine, reason }, 'ndjson stream aborted; nothing landed');
+    log.warn({ projectId, batchId, source, stoppedAtLine: lastLine, reason }, 'ndjson stream aborted; nothing landed');
     throw error;
   } finally {
     client.release();

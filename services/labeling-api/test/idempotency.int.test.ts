@@ -67,6 +67,8 @@ beforeAll(async () => {
     callers: members,
     prepare: async () => same('/v1/api-keys', (v) => ({ name: `key ${v}` })),
   };
+  // JSON batches: an NDJSON stream or a multipart file does not use the key (its body is read after
+  // the key would be compared); ndjson.int.test.ts and file-import.int.test.ts check that.
   fixtures.ingestItems = {
     count: 'SELECT count(*)::int AS n FROM items',
     callers: integrators,

@@ -5,8 +5,8 @@ import type { Schemas } from '@alder/client';
 import { CliUsageError, EXIT, type CliEnv, type CliIo } from './cli-io';
 import { connect, type ConnectionFlags } from './connection';
 import { reportFailure } from './failure';
-import { LINE_NUMBER, parseFieldMap, resolveCsvColumns } from './field-map';
-import { ndjsonFrom, readCsvHeader, type IngestFormat } from './ingest.source';
+import { FieldMapError, LINE_NUMBER, parseFieldMap, resolveCsvColumns } from '@alder/item-mapping';
+import { CSV_MAP_SYNTAX, ndjsonFrom, readCsvHeader, type IngestFormat } from './ingest.source';
 import { LineMap } from './line-map';
 
 export interface IngestFlags extends ConnectionFlags {
@@ -37,6 +37,15 @@ function formatOf(path: string, flag: string | undefined): IngestFormat {
   if (ext === '.csv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson' || path === '-') return 'jsonl';
   throw new CliUsageError(`cannot tell the format of ${path} from its name: pass --format jsonl or --format csv`);
+}
+
+/** A mapping's refusal is the command line's mistake (exit 2, said as it is). */
+function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw error instanceof FieldMapError ? new CliUsageError(error.message) : error;
+  }
 }
 
 function progressBar(io: CliIo, total: number | null) {
@@ -75,7 +84,7 @@ export async function runIngest(path: string, flags: IngestFlags, ctx: IngestCon
     const format = formatOf(path, flags.format);
     if (flags.map && flags.csvMap) throw new CliUsageError('give --map or --csv-map, not both (they are the same option)');
     const mapSpec = flags.map ?? flags.csvMap;
-    const map = mapSpec ? parseFieldMap(mapSpec, flags.map ? '--map' : '--csv-map') : null;
+    const map = mapSpec ? asUsage(() => parseFieldMap(mapSpec, flags.map ? '--map' : '--csv-map')) : null;
     let size: number | null = null;
     if (path !== '-') {
       const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
@@ -83,7 +92,10 @@ export async function runIngest(path: string, flags: IngestFlags, ctx: IngestCon
       });
       if (!info.isFile()) throw new CliUsageError(`${path} is not a file`);
       size = info.size;
-      if (format === 'csv') resolveCsvColumns(await readCsvHeader(path), map);
+      if (format === 'csv') {
+        const header = await readCsvHeader(path);
+        asUsage(() => resolveCsvColumns(header, map, CSV_MAP_SYNTAX));
+      }
     }
     const client = connect(flags, ctx.env, io);
 

@@ -2,8 +2,8 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
+import { mapCsvRow, mapJsonlObject, resolveCsvColumns, type FieldMap, type MappingSyntax } from '@alder/item-mapping';
 import { CliUsageError } from './cli-io';
-import { ITEM_FIELDS, mapItem, resolveCsvColumns, type FieldMap } from './field-map';
 import type { LineMap } from './line-map';
 
 export type IngestFormat = 'jsonl' | 'csv';
@@ -12,6 +12,9 @@ export type IngestFormat = 'jsonl' | 'csv';
 export class InputError extends CliUsageError {
   override name = 'InputError';
 }
+
+/** How the command line maps a field, for the hints of the mapping's messages. */
+export const CSV_MAP_SYNTAX: MappingSyntax = (field, source) => `--csv-map ${field}=${source}`;
 
 export interface SourceSpec {
   /** A file path, or '-' for standard input. */
@@ -55,8 +58,7 @@ async function* jsonlLines(spec: SourceSpec): AsyncGenerator<Buffer | string> {
     yield* fileBytes(spec);
     return;
   }
-  // Fields the map leaves out keep their own keys, and meta and gold go along as they are.
-  const map: FieldMap = { ...Object.fromEntries(ITEM_FIELDS.map((f) => [f, f])), ...spec.map };
+  const map = spec.map;
   let piece = '';
   let n = 0;
   for await (const line of createInterface({ input: Readable.from(fileBytes(spec)), crlfDelay: Infinity })) {
@@ -66,10 +68,7 @@ async function* jsonlLines(spec: SourceSpec): AsyncGenerator<Buffer | string> {
       try {
         const parsed: unknown = JSON.parse(line);
         // Anything but an object goes as it is, for the server to refuse with its line number.
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-          const { meta, gold } = parsed as Record<string, unknown>;
-          out = JSON.stringify({ ...mapItem(parsed as Record<string, unknown>, map, n), ...(meta === undefined ? {} : { meta }), ...(gold === undefined ? {} : { gold }) });
-        }
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) out = JSON.stringify(mapJsonlObject(parsed as Record<string, unknown>, map, n));
       } catch {
         // Not JSON: sent unchanged, refused by the server at this line.
       }
@@ -96,9 +95,9 @@ async function* csvLines(spec: SourceSpec): AsyncGenerator<string> {
       relax_column_count: true,
       columns: (header: string[]) => {
         try {
-          columns = resolveCsvColumns(header, spec.map);
+          columns = resolveCsvColumns(header, spec.map, CSV_MAP_SYNTAX);
         } catch (error) {
-          headerError = error as Error;
+          headerError = new InputError((error as Error).message);
           throw error;
         }
         return header;
@@ -111,7 +110,8 @@ async function* csvLines(spec: SourceSpec): AsyncGenerator<string> {
     for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       n++;
       spec.lines?.record(n, info.lines);
-      piece += `${JSON.stringify(mapItem(record, columns!, n))}\n`;
+      // A meta cell that is not a JSON object goes as its text, for the server to refuse at /meta.
+      piece += `${JSON.stringify(mapCsvRow(record, columns!, n).item)}\n`;
       if (piece.length >= PIECE) {
         yield piece;
         piece = '';
