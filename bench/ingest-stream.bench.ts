@@ -38,6 +38,11 @@ async function serverRss(): Promise<number> {
   return (await answer)[0].rss;
 }
 const corpus = texts(50_000).map(twoHundred);
+/** Row i's text, as the client sends it (ndjson-client.process.ts): unique unless DUPLICATES=1. */
+const textOf = process.env.DUPLICATES === '1' ? (i: number) => corpus[i % corpus.length]! : (i: number) => {
+  const n = ` #${i}`;
+  return corpus[i % corpus.length]!.slice(0, 200 - n.length) + n;
+};
 const ours: number[] = [];
 const ceiling: number[] = [];
 const peaks: number[] = [];
@@ -73,7 +78,7 @@ for (let run = 0; run < RUNS; run++) {
     async function* rows() {
       let chunk = '';
       for (let i = 0; i < TOTAL; i++) {
-        chunk += `${project.id}\tbare${run}-${i}\t${escape(corpus[i % corpus.length]!)}\t{"n": ${i}}\tpool\n`;
+        chunk += `${project.id}\tbare${run}-${i}\t${escape(textOf(i))}\t{"n": ${i}}\tpool\n`;
         if (chunk.length > 1 << 16) {
           yield chunk;
           chunk = '';

@@ -15,6 +15,16 @@ const texts = all.slice(0, 50_000).map((t) => {
   return out.slice(0, 200);
 });
 
+/**
+ * Row i's text: a dataset text of 200 characters whose end is the row's number, so that no two
+ * rows repeat a text (as in a real import; a repeated text is a duplicate the project reports,
+ * `DUPLICATES=1` keeps the dataset's texts as they cycle instead).
+ */
+const unique = process.env.DUPLICATES === '1' ? (i: number) => texts[i % texts.length]! : (i: number) => {
+  const n = ` #${i}`;
+  return texts[i % texts.length]!.slice(0, 200 - n.length) + n;
+};
+
 const started = performance.now();
 const target = new URL(url!);
 const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-ndjson' } });
@@ -33,7 +43,7 @@ let i = 0;
 function write(): void {
   while (i < total) {
     let chunk = '';
-    for (let n = 0; n < 500 && i < total; n++, i++) chunk += `${JSON.stringify({ external_id: `s${i}`, text: texts[i % texts.length], meta: { n: i } })}\n`;
+    for (let n = 0; n < 500 && i < total; n++, i++) chunk += `${JSON.stringify({ external_id: `s${i}`, text: unique(i), meta: { n: i } })}\n`;
     if (!req.write(chunk)) return void req.once('drain', write);
   }
   req.end();

@@ -1133,6 +1133,7 @@ export interface components {
             /** @description Train a new model version every this many new labels (default 20). */
             retrain_every?: number;
             on_resend?: components["schemas"]["OnResend"];
+            on_duplicate_text?: components["schemas"]["OnDuplicateText"];
             /** @description How long a task stays leased to its annotator (default 600). */
             lease_seconds?: number;
             /**
@@ -1151,6 +1152,7 @@ export interface components {
             strategy?: components["schemas"]["Strategy"];
             retrain_every?: number;
             on_resend?: components["schemas"]["OnResend"];
+            on_duplicate_text?: components["schemas"]["OnDuplicateText"];
             lease_seconds?: number;
             /** @description A new label budget; null removes it. */
             label_budget?: number | null;
@@ -1168,6 +1170,18 @@ export interface components {
          * @enum {string}
          */
         OnResend: "skip" | "update" | "reject";
+        /**
+         * @description What a batch does with a new item whose text the project already has (the same content
+         *     hash) under another `external_id`, or that an earlier row of the batch has: `report` (the
+         *     default) lands it, counts it in `duplicate_texts` and names its original in the item's
+         *     `duplicate_of`; `skip` leaves it out (counted in `duplicate_texts`, not in `inserted`);
+         *     `link` lands it as a linked item naming its original: never offered to annotators or
+         *     ranked, exported with its original's label (an item with an imported label, a test item
+         *     or a gold item is only reported). Re-sent `external_id`s are re-sends (`on_resend`), not
+         *     duplicate texts.
+         * @enum {string}
+         */
+        OnDuplicateText: "report" | "skip" | "link";
         Project: {
             /** Format: uuid */
             id: string;
@@ -1177,6 +1191,7 @@ export interface components {
             strategy: components["schemas"]["Strategy"];
             retrain_every: number;
             on_resend: components["schemas"]["OnResend"];
+            on_duplicate_text: components["schemas"]["OnDuplicateText"];
             lease_seconds: number;
             /** @description The most labels the team means to spend; null for no budget. */
             label_budget: number | null;
@@ -1434,6 +1449,8 @@ export interface components {
             updated: number;
             /** @description Re-sent items whose text or meta differed and were left as they were (`on_resend` skip; counted in `duplicates` too). */
             skipped_changes: number;
+            /** @description New items whose text the project already had (or an earlier row of the batch had), handled by `on_duplicate_text` (landed and counted in `inserted` under `report` and `link`, left out under `skip`). */
+            duplicate_texts: number;
             /** @description Lines or rows refused (NDJSON, files; always 0 for a JSON batch, which is refused whole). */
             rejected: number;
             /** @description Labels on new pool items, stored as annotations with source `import`. */
@@ -1467,6 +1484,8 @@ export interface components {
             updated: number;
             /** @description Re-sent items whose text or meta differed and were left as they were (`on_resend` skip; counted in `duplicates` too). */
             skipped_changes: number;
+            /** @description New items whose text the project already had (or an earlier row of the batch had), handled by `on_duplicate_text` (landed and counted in `inserted` under `report` and `link`, left out under `skip`). */
+            duplicate_texts: number;
             rejected: number;
             labels_imported: number;
             abort_reason: string | null;

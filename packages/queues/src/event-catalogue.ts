@@ -16,6 +16,8 @@ export const eventDataSchemas = {
     duplicates: z.number().int().nonnegative(),
     updated: z.number().int().nonnegative(),
     skipped_changes: z.number().int().nonnegative(),
+    // Added with repeated texts: events written before have none.
+    duplicate_texts: z.number().int().nonnegative().optional(),
     rejected: z.number().int().nonnegative(),
     labels_imported: z.number().int().nonnegative(),
   }),

@@ -3,7 +3,7 @@ import type { PoolClient } from '@alder/db';
 import { emitEvent, enqueue, samplingQueue } from '@alder/queues';
 import { recordLabels } from '@alder/retraining';
 import type { BatchSource } from './batches.repository';
-import { changedResends, insertStaged, updateResent, type InsertResult, type OnResend } from './items.repository';
+import type { InsertResult } from './items.repository';
 
 /** The most updated item ids the audit event lists (it counts them all and digests them all). */
 export const MAX_LISTED_UPDATES = 1000;
@@ -24,8 +24,26 @@ export interface LandedBatch extends InsertResult {
   rejected: number;
   updated: number;
   skippedChanges: number;
+  /** New items whose text the project had (on_duplicate_text), and of them those left out (skip). */
+  duplicateTexts: number;
+  skippedTexts: number;
   /** The first updated item ids (at most MAX_LISTED_UPDATES) and the digest of all the updates; null when none. */
   updates: { itemIds: number[]; digest: string } | null;
+}
+
+/** A batch's counts, as its row, its answer, its audit event and its outbound event give them. */
+export function batchCounts(landed: Omit<LandedBatch, 'firstItemId' | 'lastItemId' | 'digest' | 'updates' | 'poolInserted'>) {
+  return {
+    received: landed.received,
+    inserted: landed.inserted,
+    // Rows that met an item of their external_id and changed nothing.
+    duplicates: landed.received - landed.rejected - landed.inserted - landed.updated - landed.skippedTexts,
+    updated: landed.updated,
+    skipped_changes: landed.skippedChanges,
+    duplicate_texts: landed.duplicateTexts,
+    rejected: landed.rejected,
+    labels_imported: landed.labelsImported,
+  };
 }
 
 /**
@@ -46,41 +64,8 @@ export async function recordLandedBatch(client: PoolClient, origin: BatchOrigin,
   if (landed.poolInserted > 0) await enqueue(client, samplingQueue, 'rank-pool', { projectId, reason: 'items-ingested' });
   if (landed.labelsImported > 0) await recordLabels(client, projectId, landed.labelsImported);
   // What the batch did, as its audit event and its outbound event both say it.
-  const counts = {
-    received: landed.received,
-    inserted: landed.inserted,
-    duplicates: landed.received - landed.rejected - landed.inserted - landed.updated,
-    updated: landed.updated,
-    skipped_changes: landed.skippedChanges,
-    rejected: landed.rejected,
-    labels_imported: landed.labelsImported,
-  };
+  const counts = batchCounts(landed);
   await recordBatchEvent('items.ingested', { ...counts, first_item_id: landed.firstItemId, last_item_id: landed.lastItemId, digest: landed.digest });
   // Outbound webhooks: written only when a subscription wants it (emitEvent reads the mask).
   await emitEvent(client, projectId, 'batch.completed', { batch_id: origin.batchId, source: origin.source, ...counts });
-}
-
-/**
- * A staged JSON batch (or webhook push) lands in one statement: changed re-sent items updated or
- * counted by the project's setting (under 'reject' the caller has refused the batch already),
- * the new items inserted, then recorded (recordLandedBatch).
- */
-export async function landStagedItems(
-  client: PoolClient,
-  input: BatchOrigin & { received: number; rejected: number; onResend: OnResend },
-): Promise<InsertResult & { updated: number; skippedChanges: number }> {
-  const { projectId } = input;
-  let updates: LandedBatch['updates'] = null;
-  let updated = 0;
-  let skippedChanges = 0;
-  if (input.onResend === 'update') {
-    const changes = await updateResent(client, projectId, input.batchId);
-    updated = changes.ids.length;
-    if (changes.digest) updates = { itemIds: changes.ids.slice(0, MAX_LISTED_UPDATES), digest: changes.digest };
-  } else if (input.onResend === 'skip') {
-    skippedChanges = (await changedResends(client, projectId)).length;
-  }
-  const result = await insertStaged(client, projectId, input.actor?.keyId ?? null, input.batchId);
-  await recordLandedBatch(client, input, { ...result, received: input.received, rejected: input.rejected, updated, skippedChanges, updates });
-  return { ...result, updated, skippedChanges };
 }

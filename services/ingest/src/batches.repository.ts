@@ -16,6 +16,7 @@ export interface BatchCounts {
   duplicate: number;
   updated: number;
   skippedChanges: number;
+  duplicateTexts: number;
   rejected: number;
   labelsImported: number;
 }
@@ -36,6 +37,7 @@ export interface StoredBatch {
   duplicate: number;
   updated: number;
   skipped_changes: number;
+  duplicate_texts: number;
   rejected: number;
   labels_imported: number;
   abort_reason: string | null;
@@ -50,7 +52,7 @@ export interface StoredBatch {
 /** The most refused rows a batch keeps (its `rejected` counts them all). */
 export const MAX_STORED_ERRORS = 1000;
 
-const COLUMNS = `id, project_id, source, status, received, accepted, duplicate, updated, skipped_changes, rejected, labels_imported, abort_reason, stopped_at_line,
+const COLUMNS = `id, project_id, source, status, received, accepted, duplicate, updated, skipped_changes, duplicate_texts, rejected, labels_imported, abort_reason, stopped_at_line,
   file_format, file_name, created_by, created_at, finished_at`;
 
 /** A stream's batch, before its first line is read: visible (status receiving) while it runs. A file import's names its file. */
@@ -73,8 +75,8 @@ export async function recordCompletedBatch(
   const { counts } = input;
   await db.query(
     `INSERT INTO ingest_batches (id, project_id, source, status, created_by, api_key_id, received, accepted, duplicate, updated, skipped_changes, rejected,
-                                 labels_imported, finished_at)
-     VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, now())`,
+                                 labels_imported, duplicate_texts, finished_at)
+     VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())`,
     [
       input.id,
       input.projectId,
@@ -88,6 +90,7 @@ export async function recordCompletedBatch(
       counts.skippedChanges,
       counts.rejected,
       counts.labelsImported,
+      counts.duplicateTexts,
     ],
   );
 }
@@ -101,9 +104,9 @@ export async function reportProgress(db: Queryable, batchId: string, received: n
 export async function completeBatch(db: Queryable, batchId: string, counts: BatchCounts, errors: BatchRowError[]): Promise<void> {
   await db.query(
     `UPDATE ingest_batches SET status = 'completed', received = $2, accepted = $3, duplicate = $4, updated = $5, skipped_changes = $6, rejected = $7,
-            labels_imported = $8, finished_at = now()
+            labels_imported = $8, duplicate_texts = $9, finished_at = now()
      WHERE id = $1`,
-    [batchId, counts.received, counts.accepted, counts.duplicate, counts.updated, counts.skippedChanges, counts.rejected, counts.labelsImported],
+    [batchId, counts.received, counts.accepted, counts.duplicate, counts.updated, counts.skippedChanges, counts.rejected, counts.labelsImported, counts.duplicateTexts],
   );
   await storeErrors(db, batchId, errors);
 }

@@ -13,6 +13,7 @@ function toBatch(batch: StoredBatch, errors: BatchRowError[]): Schemas['Batch'] 
     duplicates: batch.duplicate,
     updated: batch.updated,
     skipped_changes: batch.skipped_changes,
+    duplicate_texts: batch.duplicate_texts,
     rejected: batch.rejected,
     labels_imported: batch.labels_imported,
     abort_reason: batch.abort_reason,

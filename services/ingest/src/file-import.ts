@@ -16,21 +16,21 @@ async function* thenFormEnd<T>(source: AsyncIterable<T>, end: Promise<void>): As
 
 /**
  * A JSONL or CSV file sent as multipart/form-data, as one batch of source `file`, through the
- * NDJSON stream's pipeline (`ingestNdjsonStream`: staged with COPY as it is read, landed in one
+ * NDJSON stream's pipeline (`ingestNdjsonStream`: landed in chunks as it is read, in one
  * transaction). JSONL without a mapping is that stream's body as it is; CSV, and JSONL under a
  * mapping, come as rows already checked (csv-rows.ts, jsonl-rows.ts). Everything refused before
  * the file's rows are read (the form's fields, the part's type, the CSV header against the
  * mapping) is refused before the batch is opened: such a request leaves nothing behind.
  */
 export async function importFile(
-  deps: { pool: Pool; log: Logger; maxInflatedBytes: number },
+  deps: { pool: Pool; log: Logger; maxInflatedBytes: number; chunkRows: number },
   input: { projectId: string; actor: { userId: string; keyId: string } | null; body: Readable; contentType: string },
 ): Promise<StreamOutcome> {
   const upload = readUpload(input.body, input.contentType);
   const part = await upload.file;
   const options = importOptions(part);
   const bytes = options.gzip ? inflateCapped(Readable.from(part.bytes), deps.maxInflatedBytes, 'file') : part.bytes;
-  const batch = { projectId: input.projectId, actor: input.actor, file: options.file };
+  const batch = { projectId: input.projectId, actor: input.actor, file: options.file, chunkRows: deps.chunkRows };
   const ingest = { pool: deps.pool, log: deps.log };
   if (options.format === 'csv') {
     const csv = await openCsvRows(bytes, options.mapping);

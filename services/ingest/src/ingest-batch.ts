@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from '@alder/db';
 import { HttpProblem, problems, type Actor, type ProblemFieldError } from '@alder/http';
 import type { Schemas } from '@alder/api-types';
 import { recordCompletedBatch } from './batches.repository';
-import { landStagedItems } from './batch-landing';
-import { changedResends, createStaging, lockProject, stagingChunks, stagingCopy, type NewItem } from './items.repository';
+import { batchCounts, recordLandedBatch } from './batch-landing';
+import { changedResendsOf, lockProject, type NewItem } from './items.repository';
+import { landItems } from './land-items';
 
 // The one way a JSON batch of items gets in, whoever sends it: an API key's user (POST .../items)
 // or an integration's signed webhook (POST /v1/hooks/{id}/items). An NDJSON stream is read by
-// ndjson-ingest.ts and lands the same way (landStagedItems).
+// ndjson-ingest.ts; both land as stream-chunks.ts lands a chunk (land-items.ts) and are recorded
+// by recordLandedBatch.
 
 export const MAX_LISTED_ERRORS = 100;
 
@@ -55,9 +55,10 @@ export function checkBatchSize(items: readonly unknown[], max: number): void {
 /**
  * Writes a batch inside the caller's transaction, or throws (404 for a missing project, 422
  * listing every bad row) before writing anything: the project row locked, the batch checked as a
- * whole, staged with COPY and landed (landStagedItems: new items and imported labels, a
- * re-ranking queued for new pool items, the labels counted, one audit event), and kept as a
- * completed batch (batches.repository.ts).
+ * whole (under on_resend 'reject' its changed re-sends refuse it), landed (landItems: new items
+ * and imported labels, re-sends and repeated texts by the project's settings), recorded
+ * (recordLandedBatch: a re-ranking queued for new pool items, the labels counted, the audit
+ * events, batch.completed), and kept as a completed batch (batches.repository.ts).
  */
 export async function ingestBatch(
   client: PoolClient,
@@ -80,10 +81,8 @@ export async function ingestBatch(
     label: item.label ?? null,
     gold: item.gold ?? false,
   }));
-  await createStaging(client);
-  await pipeline(Readable.from(stagingChunks(rows)), stagingCopy(client));
   if (project.on_resend === 'reject') {
-    const changed = await changedResends(client, projectId);
+    const changed = await changedResendsOf(client, projectId, rows);
     if (changed.length) {
       throw problems.validation(
         `${changed.length} item(s) re-send an external_id the project has, with another text or meta; the project refuses changes (on_resend: reject), so nothing was written.`,
@@ -94,8 +93,17 @@ export async function ingestBatch(
   // Named before it is written (once it has landed), so the audit event can name it.
   const batchId = randomUUID();
   const user = actor.user ? { userId: actor.user.userId, keyId: actor.user.keyId } : null;
-  const result = await landStagedItems(client, { projectId, batchId, actor: user, received: items.length, rejected: 0, source, via: actor.via, onResend: project.on_resend });
-  const duplicates = items.length - result.inserted - result.updated;
+  const landed = await landItems(client, {
+    projectId,
+    batchId,
+    apiKeyId: user?.keyId ?? null,
+    onResend: project.on_resend,
+    onDuplicateText: project.on_duplicate_text,
+    overlap: project.overlap_annotators > 1,
+  }, rows);
+  const result = { ...landed, received: items.length, rejected: 0 };
+  await recordLandedBatch(client, { projectId, batchId, actor: user, source, via: actor.via }, result);
+  const counts = batchCounts(result);
   await recordCompletedBatch(client, {
     id: batchId,
     projectId,
@@ -105,23 +113,13 @@ export async function ingestBatch(
     counts: {
       received: items.length,
       accepted: result.inserted,
-      duplicate: duplicates,
+      duplicate: counts.duplicates,
       updated: result.updated,
       skippedChanges: result.skippedChanges,
+      duplicateTexts: result.duplicateTexts,
       rejected: 0,
       labelsImported: result.labelsImported,
     },
   });
-  return {
-    batch_id: batchId,
-    status: 'completed',
-    received: items.length,
-    inserted: result.inserted,
-    duplicates,
-    updated: result.updated,
-    skipped_changes: result.skippedChanges,
-    rejected: 0,
-    labels_imported: result.labelsImported,
-    errors: [],
-  };
+  return { batch_id: batchId, status: 'completed', ...counts, errors: [] };
 }

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient, Queryable } from '@alder/db';
 
@@ -21,42 +19,55 @@ export interface InsertResult {
   /** The new items' ids, lowest and highest (null when none was new). */
   firstItemId: number | null;
   lastItemId: number | null;
-  /** SHA-256 (hex) over the new items' external ids and content hashes in id order: what the audit records of the batch. */
+  /** SHA-256 (hex) over the new items' external ids and content hashes in line order: what the audit records of the batch. */
   digest: string | null;
 }
 
 export type OnResend = 'skip' | 'update' | 'reject';
 
-/** Locks the project row for the batch (settings and counters stay put until commit); null when absent. */
-export async function lockProject(db: Queryable, projectId: string): Promise<{ labels: string[]; on_resend: OnResend } | null> {
-  const { rows } = await db.query<{ labels: string[]; on_resend: OnResend }>('SELECT labels, on_resend FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
+/** What a batch does with a new item whose text the project has under another external_id (projects.on_duplicate_text). */
+export type OnDuplicateText = 'report' | 'skip' | 'link';
+
+/** Locks the project row for a batch, or a stream's last step (settings and counters stay put until commit), with its settings; null when absent. */
+export async function lockProject(db: Queryable, projectId: string): Promise<StreamProject | null> {
+  const { rows } = await db.query<StreamProject>('SELECT labels, on_resend, on_duplicate_text, overlap_annotators, overlap_fraction FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
   return rows[0] ?? null;
 }
 
-/** A staging table: a JSON batch's (ingest_batch) or a stream chunk's (ingest_stream); both have ord, external_id, text, meta and content_hash. */
-export type Staging = 'ingest_batch' | 'ingest_stream';
+/** What a stream reads of its project before its first line: the settings its lines are checked and landed by. */
+export interface StreamProject {
+  labels: string[];
+  on_resend: OnResend;
+  on_duplicate_text: OnDuplicateText;
+  overlap_annotators: number;
+  overlap_fraction: number;
+}
 
-// A staged row that re-sends an item the project has, with another text or meta.
-const changedResend = (staging: Staging) => `FROM ${staging} b JOIN items i ON i.project_id = $1 AND i.external_id = b.external_id
-     WHERE (i.text IS DISTINCT FROM b.text OR i.meta IS DISTINCT FROM b.meta)`;
+/** The project's settings, without a lock (a stream is checked against them as it is read); null when absent. */
+export async function readStreamProject(db: Queryable, projectId: string): Promise<StreamProject | null> {
+  const { rows } = await db.query<StreamProject>('SELECT labels, on_resend, on_duplicate_text, overlap_annotators, overlap_fraction FROM projects WHERE id = $1', [projectId]);
+  return rows[0] ?? null;
+}
 
-// A staged row's content hash: the reader's (a stream hashes its lines as it reads them), else computed here.
-const STAGED_HASH = `coalesce(b.content_hash, sha256(convert_to(b.text, 'UTF8')))`;
-
-/** The staged rows that re-send an item with another text or meta: their ords, in order. */
-export async function changedResends(client: PoolClient, projectId: string): Promise<number[]> {
-  const { rows } = await client.query<{ ord: number }>(`SELECT b.ord ${changedResend('ingest_batch')} ORDER BY b.ord`, [projectId]);
-  return rows.map((r) => r.ord);
+function csvField(value: string | null): string {
+  // Unquoted empty is NULL in COPY's CSV format; a quoted field is always a string.
+  return value === null ? '' : `"${value.replaceAll('"', '""')}"`;
 }
 
 /**
- * Gives the stored items of changed re-sent rows the staged text and meta (and its content hash);
- * their labels stay. The updated items' ids, in id order, and a SHA-256 (hex) over their external
- * ids with their old and new content hashes: what the audit records of the update.
+ * A JSON batch's rows that re-send an item the project has with another text or meta (under
+ * on_resend 'reject' the batch is refused whole): their indexes, in order.
  */
-export async function updateResent(client: PoolClient, projectId: string, batchId: string): Promise<{ ids: number[]; digest: string | null }> {
-  const rows = await updateStaged(client, 'ingest_batch', projectId, batchId, null);
-  return { ids: rows.map((r) => r.id), digest: rows.length ? updatesDigest(rows) : null };
+export async function changedResendsOf(db: Queryable, projectId: string, items: readonly NewItem[]): Promise<number[]> {
+  const { rows } = await db.query<{ ord: number }>(
+    `SELECT (u.ord - 1)::int AS ord
+     FROM unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY u(external_id, text, meta, ord)
+     JOIN items i ON i.project_id = $1 AND i.external_id = u.external_id
+     WHERE i.text IS DISTINCT FROM u.text OR i.meta IS DISTINCT FROM u.meta
+     ORDER BY u.ord`,
+    [projectId, items.map((i) => i.external_id), items.map((i) => i.text), items.map((i) => JSON.stringify(i.meta))],
+  );
+  return rows.map((r) => r.ord);
 }
 
 export interface ItemUpdate {
@@ -66,156 +77,34 @@ export interface ItemUpdate {
   new_hash: string;
 }
 
-/** SHA-256 (hex) over updates as "external_id TAB old hash TAB new hash" lines: what the audit records of them. */
-export function updatesDigest(updates: readonly ItemUpdate[]): string {
-  return createHash('sha256')
-    .update(updates.map((u) => `${u.external_id}\t${u.old_hash}\t${u.new_hash}`).join('\n'))
-    .digest('hex');
-}
-
 /**
- * The changed re-sent staged rows (those of `ords`, or all when null) written over their stored
- * items: text, meta, content hash, and the batch and line that wrote them. In batch order.
+ * The changed re-sent rows of a stream chunk (`ords`) written over their stored items: text,
+ * meta, content hash, and the batch and line that wrote them; their labels stay. An item whose
+ * new text the project has under another item (or an earlier of these rows has) names that one
+ * as its original, as a new item would. In line order.
  */
-export async function updateStaged(client: PoolClient, staging: Staging, projectId: string, batchId: string, ords: number[] | null): Promise<ItemUpdate[]> {
+export async function updateStaged(client: PoolClient, projectId: string, batchId: string, ords: number[]): Promise<ItemUpdate[]> {
   const { rows } = await client.query<ItemUpdate & { ord: number }>(
     `WITH changed AS (
-       SELECT i.id, b.ord, i.external_id, i.content_hash AS old_hash, b.text, b.meta, ${STAGED_HASH} AS new_hash ${changedResend(staging)}
-       ${ords ? 'AND b.ord = ANY($3::int[])' : ''}
+       SELECT i.id, b.ord, i.external_id, i.content_hash AS old_hash, b.text, b.meta, b.content_hash AS new_hash
+       FROM ingest_stream b JOIN items i ON i.project_id = $1 AND i.external_id = b.external_id
+       WHERE (i.text IS DISTINCT FROM b.text OR i.meta IS DISTINCT FROM b.meta) AND b.ord = ANY($3::int[])
+     ), placed AS (
+       SELECT c.*,
+              (SELECT o.id FROM items o WHERE o.project_id = $1 AND o.content_hash = c.new_hash AND o.duplicate_of IS NULL
+                 AND o.id NOT IN (SELECT id FROM changed) LIMIT 1) AS existing,
+              first_value(c.id) OVER (PARTITION BY c.new_hash ORDER BY c.ord) AS first_changed
+       FROM changed c
      ), updated AS (
-       UPDATE items i SET text = c.text, meta = c.meta, content_hash = c.new_hash, batch_id = $2, batch_line = c.ord
-       FROM changed c WHERE i.id = c.id
+       UPDATE items i SET text = c.text, meta = c.meta, content_hash = c.new_hash, batch_id = $2, batch_line = c.ord,
+              duplicate_of = coalesce(c.existing, CASE WHEN c.first_changed <> c.id THEN c.first_changed END)
+       FROM placed c WHERE i.id = c.id
        RETURNING i.id, c.ord, c.external_id, encode(c.old_hash, 'hex') AS old_hash, encode(c.new_hash, 'hex') AS new_hash
      )
      SELECT * FROM updated ORDER BY ord`,
-    ords ? [projectId, batchId, ords] : [projectId, batchId],
+    [projectId, batchId, ords],
   );
   return rows.map((r) => ({ id: Number(r.id), external_id: r.external_id, old_hash: r.old_hash, new_hash: r.new_hash }));
-}
-
-/** What a stream reads of its project before its first line: the settings its lines are checked and landed by. */
-export interface StreamProject {
-  labels: string[];
-  on_resend: OnResend;
-  overlap_annotators: number;
-  overlap_fraction: number;
-}
-
-/** The project's settings, without a lock (a stream is checked against them as it is read); null when absent. */
-export async function readStreamProject(db: Queryable, projectId: string): Promise<StreamProject | null> {
-  const { rows } = await db.query<StreamProject>('SELECT labels, on_resend, overlap_annotators, overlap_fraction FROM projects WHERE id = $1', [projectId]);
-  return rows[0] ?? null;
-}
-
-/** Locks the project row for a stream's last step (counters, events) and reads its settings again; null when absent. */
-export async function lockStreamProject(db: Queryable, projectId: string): Promise<StreamProject | null> {
-  const { rows } = await db.query<StreamProject>('SELECT labels, on_resend, overlap_annotators, overlap_fraction FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
-  return rows[0] ?? null;
-}
-
-function csvField(value: string | null): string {
-  // Unquoted empty is NULL in COPY's CSV format; a quoted field is always a string.
-  return value === null ? '' : `"${value.replaceAll('"', '""')}"`;
-}
-
-/** One staging row of a JSON batch in COPY's CSV format; `ord` is the row's index in the batch. */
-export function stagingLine(ord: number, item: NewItem): string {
-  return `${ord},${csvField(item.external_id)},${csvField(item.text)},${csvField(JSON.stringify(item.meta))},${item.split},${csvField(item.label)},${item.gold ? 't' : 'f'}\n`;
-}
-
-/** A batch's rows as staging lines, gathered into chunks of about 64 KB. */
-export function* stagingChunks(items: NewItem[]): Generator<string> {
-  let chunk = '';
-  for (const [ord, item] of items.entries()) {
-    chunk += stagingLine(ord, item);
-    if (chunk.length >= 1 << 16) {
-      yield chunk;
-      chunk = '';
-    }
-  }
-  if (chunk) yield chunk;
-}
-
-/** The batch's staging table (dropped at commit), in the caller's transaction. */
-export async function createStaging(client: PoolClient): Promise<void> {
-  await client.query(
-    `CREATE TEMP TABLE ingest_batch (ord integer NOT NULL, external_id text NOT NULL, text text NOT NULL,
-       meta jsonb NOT NULL, split text NOT NULL, label text, gold boolean NOT NULL, content_hash bytea) ON COMMIT DROP`,
-  );
-}
-
-
-/** A writable COPY into the staging table: write stagingLine()s to it (it applies backpressure). */
-export function stagingCopy(client: PoolClient): NodeJS.WritableStream & { on(event: 'finish', listener: () => void): unknown } {
-  return client.query(copyFrom('COPY ingest_batch (ord, external_id, text, meta, split, label, gold) FROM STDIN (FORMAT csv)'));
-}
-
-/**
- * Streams the batch with COPY into a temp table, then inserts the new items (in batch order) and
- * the imported annotations of new labeled pool items in one statement. Items whose external_id
- * the project already has are left alone. Call inside the batch's transaction.
- */
-export async function insertItems(client: PoolClient, projectId: string, apiKeyId: string | null, items: NewItem[]): Promise<InsertResult> {
-  await createStaging(client);
-  await pipeline(Readable.from(stagingChunks(items)), stagingCopy(client));
-  return insertStaged(client, projectId, apiKeyId, null);
-}
-
-// The staged rows into the project's items, in batch order, each with the batch and line that
-// wrote it; rows whose external_id the project has are left alone. $1 project, $2 API key, $3 batch.
-const INSERT_STAGED = `inserted AS (
-       INSERT INTO items (project_id, external_id, text, meta, split, gold_label, gold_answer, content_hash, status, required_annotations, batch_id, batch_line)
-       SELECT $1, b.external_id, b.text, b.meta, b.split, CASE WHEN b.gold THEN NULL ELSE b.label END, CASE WHEN b.gold THEN b.label END,
-              ${STAGED_HASH},
-              CASE WHEN b.split = 'pool' AND b.label IS NOT NULL AND NOT b.gold THEN 'labeled' ELSE 'unlabeled' END,
-              -- The project's overlap: k annotators for the items in its fraction, else one.
-              CASE WHEN p.overlap_annotators > 1 AND overlap_member($1, b.external_id, p.overlap_fraction) THEN p.overlap_annotators ELSE 1 END,
-              $3, b.ord
-       FROM ingest_batch b CROSS JOIN (SELECT overlap_annotators, overlap_fraction FROM projects WHERE id = $1) p
-       ORDER BY b.ord
-       ON CONFLICT (project_id, external_id) DO NOTHING
-       RETURNING id, split, gold_label, external_id, content_hash
-     ), imported AS (
-       INSERT INTO annotations (project_id, item_id, label, annotator, source, api_key_id)
-       SELECT $1, id, gold_label, 'import', 'import', $2 FROM inserted
-       WHERE split = 'pool' AND gold_label IS NOT NULL
-       ORDER BY id
-       RETURNING 1
-     )`;
-
-const INSERTED_COUNTS = `(SELECT count(*) FROM inserted)::int AS inserted,
-            (SELECT count(*) FROM inserted WHERE split = 'pool')::int AS pool_inserted,
-            (SELECT count(*) FROM imported)::int AS labels_imported,
-            (SELECT min(id) FROM inserted) AS first_item_id, (SELECT max(id) FROM inserted) AS last_item_id`;
-
-interface InsertedCounts {
-  inserted: number;
-  pool_inserted: number;
-  labels_imported: number;
-  first_item_id: string | null;
-  last_item_id: string | null;
-}
-
-const asId = (id: string | number | null): number | null => (id === null ? null : Number(id));
-
-/** The staging table's rows into the project's items (see insertItems); `batchId` is recorded on each new item. */
-export async function insertStaged(client: PoolClient, projectId: string, apiKeyId: string | null, batchId: string | null): Promise<InsertResult> {
-  const { rows } = await client.query<InsertedCounts & { digest: string | null }>(
-    `WITH ${INSERT_STAGED}
-     SELECT ${INSERTED_COUNTS},
-            (SELECT encode(sha256(convert_to(string_agg(external_id || E'\t' || encode(content_hash, 'hex'), E'\n' ORDER BY id), 'UTF8')), 'hex')
-               FROM inserted) AS digest`,
-    [projectId, apiKeyId, batchId],
-  );
-  const row = rows[0]!;
-  return {
-    inserted: row.inserted,
-    poolInserted: row.pool_inserted,
-    labelsImported: row.labels_imported,
-    firstItemId: asId(row.first_item_id),
-    lastItemId: asId(row.last_item_id),
-    digest: row.digest,
-  };
 }
 
 // A stream's chunk, as COPY rows in one format for both ways in: straight into items, or into the
@@ -249,7 +138,7 @@ export function streamLine(projectId: string, batchId: string, row: StreamRow): 
 export async function createStreamStaging(client: PoolClient): Promise<void> {
   await client.query("SET LOCAL work_mem = '64MB'");
   await client.query(
-    `CREATE TEMP TABLE ingest_stream (project_id uuid NOT NULL, ord integer NOT NULL, external_id text NOT NULL, text text NOT NULL, meta jsonb NOT NULL,
+    `CREATE TEMP TABLE IF NOT EXISTS ingest_stream (project_id uuid NOT NULL, ord integer NOT NULL, external_id text NOT NULL, text text NOT NULL, meta jsonb NOT NULL,
        split text NOT NULL, gold_label text, gold_answer text, content_hash bytea NOT NULL, status text NOT NULL, required_annotations smallint NOT NULL,
        batch_id uuid NOT NULL) ON COMMIT DROP`,
   );
@@ -300,6 +189,16 @@ export async function importCopiedLabels(
   return rowCount ?? 0;
 }
 
+interface InsertedCounts {
+  inserted: number;
+  pool_inserted: number;
+  labels_imported: number;
+  first_item_id: string | null;
+  last_item_id: string | null;
+}
+
+const asId = (id: string | number | null): number | null => (id === null ? null : Number(id));
+
 /** What one staged chunk of a stream did: the counts, and the lines that did not land as new items. */
 export interface ChunkResult extends Omit<InsertResult, 'digest'> {
   /** Staged lines whose external_id met a stored item (of the project, or of this same batch), in order. */
@@ -308,8 +207,8 @@ export interface ChunkResult extends Omit<InsertResult, 'digest'> {
 
 /**
  * A stream's chunk (the ingest_stream rows, no two with one external_id) into the project's
- * items, in line order, leaving alone lines whose external_id the project has (they come back,
- * to be told apart by conflictsOf()); the project's overlap picks each item's annotations.
+ * items, in line order, leaving out lines whose external_id or text the project has (they come
+ * back, to be told apart by conflictsOf()); the project's overlap picks each item's annotations.
  */
 export async function insertStreamChunk(client: PoolClient, projectId: string, apiKeyId: string | null): Promise<ChunkResult> {
   const { rows } = await client.query<InsertedCounts & { not_inserted: number[] | null }>(
@@ -320,8 +219,9 @@ export async function insertStreamChunk(client: PoolClient, projectId: string, a
               b.batch_id
        FROM ingest_stream b CROSS JOIN (SELECT overlap_annotators, overlap_fraction FROM projects WHERE id = $1) p
        ORDER BY b.ord
-       ON CONFLICT (project_id, external_id) DO NOTHING
-       RETURNING id, split, gold_label, external_id
+       -- Either key: the external_id's (a re-send, a repeat) or the first text's (a repeated text).
+       ON CONFLICT DO NOTHING
+       RETURNING id, split, gold_label, batch_line
      ), imported AS (
        INSERT INTO annotations (project_id, item_id, label, annotator, source, api_key_id)
        SELECT $1, id, gold_label, 'import', 'import', $2 FROM inserted
@@ -334,7 +234,7 @@ export async function insertStreamChunk(client: PoolClient, projectId: string, a
      SELECT counted.*, (SELECT count(*) FROM imported)::int AS labels_imported,
             -- Most chunks land whole: the lines left out are looked for only when some are.
             CASE WHEN counted.inserted < (SELECT count(*) FROM ingest_stream) THEN
-              (SELECT array_agg(b.ord ORDER BY b.ord) FROM ingest_stream b WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.external_id = b.external_id))
+              (SELECT array_agg(b.ord ORDER BY b.ord) FROM ingest_stream b WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.batch_line = b.ord))
             END AS not_inserted
      FROM counted`,
     [projectId, apiKeyId],
@@ -350,27 +250,75 @@ export async function insertStreamChunk(client: PoolClient, projectId: string, a
   };
 }
 
-/** A staged line that met a stored item: whether this batch wrote that item (at `firstLine`), and whether the line differs from it. */
-export interface Conflict {
-  ord: number;
-  /** The item was written by an earlier line of this same batch. */
-  repeat: boolean;
-  firstLine: number | null;
-  /** The line's text or meta differ from the stored item's. */
-  changed: boolean;
-}
+/** What a staged line that did not land met: see conflictsOf. */
+export type Conflict =
+  /** An item of its external_id: written by an earlier line of this batch (`repeat`, at `firstLine`), or stored (a re-send, `changed` or not). */
+  | { ord: number; kind: 'external_id'; repeat: boolean; firstLine: number | null; changed: boolean }
+  /** No item of its external_id, but one with its text: a repeated text, of `original`. */
+  | { ord: number; kind: 'text'; original: number };
 
-/** What the staged lines `ords` met: see Conflict. In order; a line whose item has gone since is left out. */
+/** What the staged lines `ords` met, in order; a line whose item has gone since is left out. */
 export async function conflictsOf(client: PoolClient, projectId: string, batchId: string, ords: number[]): Promise<Conflict[]> {
-  const { rows } = await client.query<{ ord: number; repeat: boolean; first_line: number | null; changed: boolean }>(
-    `SELECT b.ord, coalesce(i.batch_id = $2, false) AS repeat, i.batch_line AS first_line,
-            (i.text IS DISTINCT FROM b.text OR i.meta IS DISTINCT FROM b.meta) AS changed
-     FROM ingest_stream b JOIN items i ON i.project_id = $1 AND i.external_id = b.external_id
+  const { rows } = await client.query<{ ord: number; same_id: boolean; repeat: boolean; first_line: number | null; changed: boolean; original: string | null }>(
+    `SELECT b.ord, i.id IS NOT NULL AS same_id, coalesce(i.batch_id = $2, false) AS repeat, i.batch_line AS first_line,
+            (i.text IS DISTINCT FROM b.text OR i.meta IS DISTINCT FROM b.meta) AS changed,
+            CASE WHEN i.id IS NULL THEN
+              (SELECT o.id FROM items o WHERE o.project_id = $1 AND o.content_hash = b.content_hash AND o.duplicate_of IS NULL)
+            END AS original
+     FROM ingest_stream b LEFT JOIN items i ON i.project_id = $1 AND i.external_id = b.external_id
      WHERE b.ord = ANY($3::int[])
      ORDER BY b.ord`,
     [projectId, batchId, ords],
   );
-  return rows.map((r) => ({ ord: r.ord, repeat: r.repeat, firstLine: r.first_line, changed: r.changed }));
+  return rows.flatMap((r): Conflict[] => {
+    if (r.same_id) return [{ ord: r.ord, kind: 'external_id', repeat: r.repeat, firstLine: r.first_line, changed: r.changed }];
+    return r.original === null ? [] : [{ ord: r.ord, kind: 'text', original: Number(r.original) }];
+  });
+}
+
+/**
+ * Repeated texts of a staged chunk landed as new items naming their originals (`duplicates`:
+ * line and original); under 'link' an unlabeled pool item that is not gold lands 'linked': never
+ * offered, never ranked, exported with its original's label. As insertStreamChunk counts; the
+ * lines that landed (an external_id written meanwhile by another batch leaves its line out).
+ */
+export async function insertDuplicateTexts(
+  client: PoolClient,
+  input: { projectId: string; apiKeyId: string | null; link: boolean; duplicates: readonly { ord: number; original: number }[] },
+): Promise<Omit<ChunkResult, 'notInserted'> & { lines: number[] }> {
+  const { rows } = await client.query<InsertedCounts & { lines: number[] | null }>(
+    `WITH inserted AS (
+       INSERT INTO items (${STREAM_COLUMNS.replace('{ord}', 'batch_line')}, duplicate_of)
+       SELECT b.project_id, b.ord, b.external_id, b.text, b.meta, b.split, b.gold_label, b.gold_answer, b.content_hash,
+              CASE WHEN $3 AND b.status = 'unlabeled' AND b.split = 'pool' AND b.gold_answer IS NULL THEN 'linked' ELSE b.status END,
+              CASE WHEN p.overlap_annotators > 1 AND overlap_member($1, b.external_id, p.overlap_fraction) THEN p.overlap_annotators ELSE 1 END,
+              b.batch_id, d.original
+       FROM ingest_stream b JOIN unnest($4::int[], $5::bigint[]) d(ord, original) ON d.ord = b.ord
+       CROSS JOIN (SELECT overlap_annotators, overlap_fraction FROM projects WHERE id = $1) p
+       ORDER BY b.ord
+       ON CONFLICT DO NOTHING
+       RETURNING id, split, gold_label, batch_line
+     ), imported AS (
+       INSERT INTO annotations (project_id, item_id, label, annotator, source, api_key_id)
+       SELECT $1, id, gold_label, 'import', 'import', $2 FROM inserted
+       WHERE split = 'pool' AND gold_label IS NOT NULL
+       ORDER BY id
+       RETURNING 1
+     )
+     SELECT count(*)::int AS inserted, (count(*) FILTER (WHERE split = 'pool'))::int AS pool_inserted, min(id) AS first_item_id, max(id) AS last_item_id,
+            (SELECT count(*) FROM imported)::int AS labels_imported, array_agg(batch_line ORDER BY batch_line) AS lines
+     FROM inserted`,
+    [input.projectId, input.apiKeyId, input.link, input.duplicates.map((d) => d.ord), input.duplicates.map((d) => d.original)],
+  );
+  const row = rows[0]!;
+  return {
+    inserted: row.inserted,
+    poolInserted: row.pool_inserted,
+    labelsImported: row.labels_imported,
+    firstItemId: asId(row.first_item_id),
+    lastItemId: asId(row.last_item_id),
+    lines: row.lines ?? [],
+  };
 }
 
 /** After a stream whose project's overlap changed while it was read: the batch's new items take the new setting. */
@@ -381,3 +329,4 @@ export async function applyOverlapToBatch(client: PoolClient, projectId: string,
     [projectId, batchId],
   );
 }
+

@@ -46,13 +46,7 @@ export function ingestItemsHandler({ config, pool, log }: HandlerDeps): Operatio
       return {
         batch_id: outcome.batchId,
         status: 'completed',
-        received: outcome.received,
-        inserted: outcome.inserted,
-        duplicates: outcome.duplicates,
-        updated: outcome.updated,
-        skipped_changes: outcome.skippedChanges,
-        rejected: outcome.rejected,
-        labels_imported: outcome.labelsImported,
+        ...outcome.counts,
         errors: outcome.errors.slice(0, MAX_LISTED_ERRORS),
       } satisfies Schemas['IngestResult'];
     }

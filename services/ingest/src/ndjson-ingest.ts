@@ -2,9 +2,9 @@ import type { Pool } from '@alder/db';
 import { problems } from '@alder/http';
 import type { Logger } from '@alder/logger';
 import { abortBatch, completeBatch, openBatch, reportProgress, type BatchFile, type BatchRowError } from './batches.repository';
-import { recordLandedBatch } from './batch-landing';
+import { batchCounts, recordLandedBatch } from './batch-landing';
 import { readItemLine, type LineProblem } from './item-line';
-import { applyOverlapToBatch, createStreamStaging, lockStreamProject, readStreamProject, type NewItem, type StreamProject } from './items.repository';
+import { applyOverlapToBatch, createStreamStaging, lockProject, readStreamProject, type NewItem, type StreamProject } from './items.repository';
 import { splitLines } from './ndjson-lines';
 import { ChunkLander, StreamChunk } from './stream-chunks';
 
@@ -22,13 +22,7 @@ export type ParsedRow = { line: number; item: NewItem } | { line: number; proble
 
 export interface StreamOutcome {
   batchId: string;
-  received: number;
-  inserted: number;
-  duplicates: number;
-  updated: number;
-  skippedChanges: number;
-  rejected: number;
-  labelsImported: number;
+  counts: ReturnType<typeof batchCounts>;
   errors: BatchRowError[];
 }
 
@@ -87,7 +81,7 @@ export async function ingestNdjsonStream(
     if (errors.length < MAX_LISTED) errors.push({ line, pointer, reason });
   };
   const client = await pool.connect();
-  const lander = new ChunkLander(client, { projectId, batchId, apiKeyId: input.actor?.keyId ?? null, onResend: project.on_resend, overlap: project.overlap_annotators > 1 }, refuse);
+  const lander = new ChunkLander(client, { projectId, batchId, apiKeyId: input.actor?.keyId ?? null, onResend: project.on_resend, onDuplicateText: project.on_duplicate_text, overlap: project.overlap_annotators > 1 }, refuse);
   try {
     await client.query('BEGIN');
     await createStreamStaging(client);
@@ -122,7 +116,7 @@ export async function ingestNdjsonStream(
     }
     await lander.land(chunk);
     const landed = await lander.finish();
-    const locked = await lockStreamProject(client, projectId);
+    const locked = await lockProject(client, projectId);
     if (!locked) throw problems.notFound(`No project ${projectId}.`);
     checkSettingsKept(project, locked);
     if (locked.overlap_annotators !== project.overlap_annotators || locked.overlap_fraction !== project.overlap_fraction) {
@@ -130,29 +124,25 @@ export async function ingestNdjsonStream(
     }
     errors.sort((a, b) => a.line - b.line);
     await recordLandedBatch(client, { projectId, batchId, actor: input.actor, source }, { ...landed, received, rejected });
-    const counts = {
-      received,
-      accepted: landed.inserted,
-      duplicate: received - rejected - landed.inserted - landed.updated,
-      updated: landed.updated,
-      skippedChanges: landed.skippedChanges,
-      rejected,
-      labelsImported: landed.labelsImported,
-    };
-    await completeBatch(client, batchId, counts, errors);
+    const counts = batchCounts({ ...landed, received, rejected });
+    await completeBatch(
+      client,
+      batchId,
+      {
+        received,
+        accepted: counts.inserted,
+        duplicate: counts.duplicates,
+        updated: counts.updated,
+        skippedChanges: counts.skipped_changes,
+        duplicateTexts: counts.duplicate_texts,
+        rejected,
+        labelsImported: counts.labels_imported,
+      },
+      errors,
+    );
     await client.query('COMMIT');
     log.info({ projectId, batchId, source, received, inserted: landed.inserted, updated: landed.updated, rejected, chunks: lander.ways }, 'ndjson stream ingested');
-    return {
-      batchId,
-      received,
-      inserted: landed.inserted,
-      duplicates: counts.duplicate,
-      updated: landed.updated,
-      skippedChanges: landed.skippedChanges,
-      rejected,
-      labelsImported: landed.labelsImported,
-      errors,
-    };
+    return { batchId, counts, errors };
   } catch (error) {
     // A chunk still landing holds the connection: it ends first, then all is rolled back.
     await lander.settle();

@@ -6,9 +6,10 @@ import type { PoolClient } from '@alder/db';
 import { MAX_LISTED_UPDATES } from './batch-landing';
 import {
   conflictsOf,
-  insertStreamChunk,
   firstBatchItemAfter,
   importCopiedLabels,
+  insertDuplicateTexts,
+  insertStreamChunk,
   itemIdsSoFar,
   releaseCopiedChunk,
   streamItemsCopy,
@@ -16,6 +17,7 @@ import {
   streamStagingCopy,
   updateStaged,
   type NewItem,
+  type OnDuplicateText,
   type OnResend,
 } from './items.repository';
 
@@ -55,6 +57,9 @@ export class StreamChunk {
   /** Bytes of digest entries so far, sealed or not. */
   private digestEnd = 0;
   private readonly firstLineOf = new Map<string, number>();
+  private readonly texts = new Set<string>();
+  /** Two of its lines have one text: the chunk is staged (a copy would fail on the first-text key). */
+  repeatsText = false;
   private bytes = 0;
 
   /** Pool lines, and lines with an imported label (an annotation to write). */
@@ -77,6 +82,8 @@ export class StreamChunk {
 
   add(line: number, item: NewItem): void {
     const contentHash = sha256Hex(item.text);
+    if (this.texts.has(contentHash)) this.repeatsText = true;
+    else this.texts.add(contentHash);
     this.write += streamLine(this.batch.projectId, this.batch.batchId, { line, item, contentHash });
     if (item.split === 'pool') {
       this.pool++;
@@ -158,6 +165,9 @@ export interface ChunkTotals {
   skippedChanges: number;
   firstItemId: number | null;
   lastItemId: number | null;
+  /** New items whose text the project had (on_duplicate_text), and of them those left out (skip). */
+  duplicateTexts: number;
+  skippedTexts: number;
   /** SHA-256 (hex) over the new items' external ids and content hashes in line (= id) order; null when none. */
   digest: string | null;
   /** The first updated item ids and the digest of every update; null when none. */
@@ -181,7 +191,17 @@ export interface ChunkTotals {
  */
 export class ChunkLander {
   private pending: Promise<void> = Promise.resolve();
-  private readonly totals = { inserted: 0, poolInserted: 0, labelsImported: 0, updated: 0, skippedChanges: 0, firstItemId: null as number | null, lastItemId: null as number | null };
+  private readonly totals = {
+    inserted: 0,
+    poolInserted: 0,
+    labelsImported: 0,
+    updated: 0,
+    skippedChanges: 0,
+    duplicateTexts: 0,
+    skippedTexts: 0,
+    firstItemId: null as number | null,
+    lastItemId: null as number | null,
+  };
   private readonly digest: Hash = createHash('sha256');
   private digested = 0;
   private readonly updatesDigest: Hash = createHash('sha256');
@@ -193,7 +213,7 @@ export class ChunkLander {
 
   constructor(
     private readonly client: PoolClient,
-    private readonly batch: { projectId: string; batchId: string; apiKeyId: string | null; onResend: OnResend; overlap: boolean },
+    private readonly batch: { projectId: string; batchId: string; apiKeyId: string | null; onResend: OnResend; onDuplicateText: OnDuplicateText; overlap: boolean },
     private readonly refuse: RefuseLine,
   ) {}
 
@@ -222,7 +242,7 @@ export class ChunkLander {
   }
 
   private async landNow(chunk: StreamChunk): Promise<void> {
-    const copy = !this.batch.overlap && !this.lastMetStored && this.copiedChunks < MAX_COPIED_CHUNKS;
+    const copy = !this.batch.overlap && !this.lastMetStored && !chunk.repeatsText && this.copiedChunks < MAX_COPIED_CHUNKS;
     if (copy && (await this.copyStraight(chunk))) return;
     await this.stage(chunk);
   }
@@ -267,31 +287,53 @@ export class ChunkLander {
     await pipeline(Readable.from(chunk.writes()), await streamStagingCopy(client));
     const result = await insertStreamChunk(client, projectId, apiKeyId);
     this.ways.staged++;
+    this.count(result);
+    const landedLater = result.notInserted.length ? await this.sortOutConflicts(result.notInserted) : new Set<number>();
+    this.digested += chunk.feedDigest(this.digest, this.digested > 0, new Set(result.notInserted.filter((ord) => !landedLater.has(ord))));
+    this.lastMetStored = result.notInserted.length > 0;
+  }
+
+  private count(result: { inserted: number; poolInserted: number; labelsImported: number; firstItemId: number | null; lastItemId: number | null }): void {
     const t = this.totals;
     t.inserted += result.inserted;
     t.poolInserted += result.poolInserted;
     t.labelsImported += result.labelsImported;
     this.addIds(result.firstItemId, result.lastItemId);
-    this.digested += chunk.feedDigest(this.digest, this.digested > 0, new Set(result.notInserted));
-    this.lastMetStored = result.notInserted.length > 0;
-    if (result.notInserted.length) await this.sortOutConflicts(result.notInserted);
   }
 
-  private async sortOutConflicts(ords: number[]): Promise<void> {
-    const { projectId, batchId, onResend } = this.batch;
+  /**
+   * The staged lines that did not land, by what they met: a repeated line is refused; a re-send
+   * is updated, refused or counted by on_resend; a repeated text lands naming its original
+   * (report, link) or is counted (skip). The repeated texts that landed (their lines).
+   */
+  private async sortOutConflicts(ords: number[]): Promise<Set<number>> {
+    const { projectId, batchId, apiKeyId, onResend, onDuplicateText } = this.batch;
+    const t = this.totals;
     const toUpdate: number[] = [];
+    const duplicates: { ord: number; original: number }[] = [];
     for (const conflict of await conflictsOf(this.client, projectId, batchId, ords)) {
-      if (conflict.repeat) this.refuse(conflict.ord, '/external_id', `repeats the external_id of line ${conflict.firstLine}`);
+      if (conflict.kind === 'text') duplicates.push(conflict);
+      else if (conflict.repeat) this.refuse(conflict.ord, '/external_id', `repeats the external_id of line ${conflict.firstLine}`);
       else if (!conflict.changed) continue;
       else if (onResend === 'update') toUpdate.push(conflict.ord);
       else if (onResend === 'reject') {
         this.refuse(conflict.ord, '/text', 'differs from the stored item of this external_id (text or meta); the project refuses changes (on_resend: reject)');
-      } else this.totals.skippedChanges++;
+      } else t.skippedChanges++;
     }
-    if (!toUpdate.length) return;
-    for (const update of await updateStaged(this.client, 'ingest_stream', projectId, batchId, toUpdate)) {
-      this.updatesDigest.update(`${this.totals.updated++ ? '\n' : ''}${update.external_id}\t${update.old_hash}\t${update.new_hash}`);
-      if (this.updatedIds.length < MAX_LISTED_UPDATES) this.updatedIds.push(update.id);
+    t.duplicateTexts += duplicates.length;
+    let landed = new Set<number>();
+    if (duplicates.length && onDuplicateText === 'skip') t.skippedTexts += duplicates.length;
+    else if (duplicates.length) {
+      const result = await insertDuplicateTexts(this.client, { projectId, apiKeyId, link: onDuplicateText === 'link', duplicates });
+      this.count(result);
+      landed = new Set(result.lines);
     }
+    if (toUpdate.length) {
+      for (const update of await updateStaged(this.client, projectId, batchId, toUpdate)) {
+        this.updatesDigest.update(`${t.updated++ ? '\n' : ''}${update.external_id}\t${update.old_hash}\t${update.new_hash}`);
+        if (this.updatedIds.length < MAX_LISTED_UPDATES) this.updatedIds.push(update.id);
+      }
+    }
+    return landed;
   }
 }

@@ -93,6 +93,8 @@ describe('file import: CSV', () => {
       duplicates: 0,
       updated: 0,
       skipped_changes: 0,
+      // The dataset's repeated messages, reported (on_duplicate_text: report).
+      duplicate_texts: rows.length - new Set(rows.map((r) => r.text)).size,
       rejected: 0,
       labels_imported: rows.length,
       errors: [],

@@ -215,7 +215,7 @@ describe('POST /v1/hooks/{integration_id}/items', () => {
     );
     expect(res.statusCode).toBe(200);
     const batchId = res.json().batch_id;
-    expect(res.json()).toEqual({ batch_id: expect.any(String), status: 'completed', received: 3, inserted: 3, duplicates: 0, updated: 0, skipped_changes: 0, rejected: 0, labels_imported: 1, errors: [], duplicate: false });
+    expect(res.json()).toEqual({ batch_id: expect.any(String), status: 'completed', received: 3, inserted: 3, duplicates: 0, updated: 0, skipped_changes: 0, duplicate_texts: 0, rejected: 0, labels_imported: 1, errors: [], duplicate: false });
     // The push is a batch of the project like any other.
     const stored = await h.db.pool.query('SELECT source, status, accepted, created_by FROM ingest_batches WHERE id = $1', [batchId]);
     expect(stored.rows).toEqual([{ source: 'webhook', status: 'completed', accepted: 3, created_by: null }]);

@@ -63,8 +63,8 @@ describe('an NDJSON stream landed in chunks', () => {
     expect(items.map((i) => [i.external_id, i.batch_id, i.batch_line])).toEqual(rows.map((r, i) => [r.external_id, res.json.batch_id, i + 1]));
     const [ingested] = await eventOf(projectId, 'items.ingested');
     expect(ingested).toMatchObject({ inserted: 10, first_item_id: Number(items[0].id), last_item_id: Number(items[9].id) });
-    // The digest's definition (insertStaged computes it in SQL for a JSON batch): the new items'
-    // external ids and content hashes in id order.
+    // The digest's definition: the new items' external ids and content hashes in line order
+    // (here id order too: no line landed late).
     expect(ingested.digest).toBe(sha256(items.map((i) => `${i.external_id}\t${sha256(i.text)}`).join('\n')));
     const annotations = await h.db.pool.query('SELECT item_id FROM annotations WHERE project_id = $1', [projectId]);
     expect(annotations.rows).toEqual([{ item_id: items[4].id }]);

@@ -44,7 +44,7 @@ describe('POST /v1/projects/{project_id}/items as an NDJSON stream', () => {
     const projectId = await insertProject(h.db.pool);
     const res = await stream(projectId, lines({ external_id: 'a', text: 'great film', label: 'pos' }, '', { external_id: 'b', text: 'dull\tand "long"' }, { external_id: 'c', text: 'held out', split: 'test', label: 'neg' }));
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ batch_id: expect.any(String), status: 'completed', received: 3, inserted: 3, duplicates: 0, updated: 0, skipped_changes: 0, rejected: 0, labels_imported: 1, errors: [] });
+    expect(res.json).toEqual({ batch_id: expect.any(String), status: 'completed', received: 3, inserted: 3, duplicates: 0, updated: 0, skipped_changes: 0, duplicate_texts: 0, rejected: 0, labels_imported: 1, errors: [] });
     expect(await itemsOf(projectId)).toEqual([
       { external_id: 'a', text: 'great film', split: 'pool', status: 'labeled' },
       { external_id: 'b', text: 'dull\tand "long"', split: 'pool', status: 'unlabeled' },
@@ -197,7 +197,7 @@ describe('POST /v1/projects/{project_id}/items as an NDJSON stream', () => {
   it('records a JSON batch as a batch too', async () => {
     const projectId = await insertProject(h.db.pool);
     const res = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/items`, headers: { authorization: `Bearer ${h.adminKey}` }, payload: { items: [{ external_id: 'j', text: 'x' }] } });
-    expect(res.json()).toEqual({ batch_id: expect.any(String), status: 'completed', received: 1, inserted: 1, duplicates: 0, updated: 0, skipped_changes: 0, rejected: 0, labels_imported: 0, errors: [] });
+    expect(res.json()).toEqual({ batch_id: expect.any(String), status: 'completed', received: 1, inserted: 1, duplicates: 0, updated: 0, skipped_changes: 0, duplicate_texts: 0, rejected: 0, labels_imported: 0, errors: [] });
     expect((await batch(projectId, res.json().batch_id)).json()).toMatchObject({ source: 'json', status: 'completed', received: 1, inserted: 1 });
     const empty = await h.http({ method: 'POST', url: `/v1/projects/${projectId}/items`, headers: { authorization: `Bearer ${h.adminKey}` } });
     expect(empty.statusCode).toBe(422);

@@ -132,7 +132,7 @@ describe('delivery', () => {
     await waitFor(async () => (await deliveries(projectId, sub.id, 'delivered')).length === 1, 'the batch event');
     await h.relay.flush();
     expect(receiver.received.map((r) => JSON.parse(r.body))).toEqual([
-      { type: 'batch.completed', timestamp: expect.any(String), data: { project_id: projectId, batch_id: res.json().batch_id, source: 'json', received: 2, inserted: 2, duplicates: 0, updated: 0, skipped_changes: 0, rejected: 0, labels_imported: 0 } },
+      { type: 'batch.completed', timestamp: expect.any(String), data: { project_id: projectId, batch_id: res.json().batch_id, source: 'json', received: 2, inserted: 2, duplicates: 0, updated: 0, skipped_changes: 0, duplicate_texts: 0, rejected: 0, labels_imported: 0 } },
     ]);
   });
 

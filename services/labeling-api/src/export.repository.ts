@@ -36,11 +36,15 @@ const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-
  * as a scalar lookup (a join planned a hash of the models table per item). Tagged with a comment
  * so an operator can tell an export in pg_stat_activity.
  */
+// A linked item (a repeated text, on_duplicate_text 'link') is never annotated: it exports with
+// its original's resolution and annotations.
+const LABELED_AS = `CASE WHEN i.status = 'linked' THEN i.duplicate_of ELSE i.id END`;
+
 const EXPORT_FROM = `
   FROM items i
   LEFT JOIN LATERAL (
     SELECT r.id, r.label, r.rule, r.review_id, r.decided_by, r.annotation_ids, r.created_at
-      FROM item_resolutions r WHERE r.item_id = i.id ORDER BY r.id DESC LIMIT 1
+      FROM item_resolutions r WHERE r.item_id = ${LABELED_AS} ORDER BY r.id DESC LIMIT 1
   ) r ON true
   LEFT JOIN LATERAL (
     SELECT json_build_object('id', v.id, 'decision', v.decision, 'reviewer_id', v.reviewer_id, 'decided_at', ${iso('v.decided_at')}) AS review
@@ -55,7 +59,7 @@ const EXPORT_FROM = `
                'strategy', a.selection_strategy, 'score', a.selection_score
              ) AS annotation
         FROM annotations a
-       WHERE a.item_id = i.id AND CASE WHEN r.id IS NULL THEN a.id > i.annotations_from ELSE a.id = ANY (r.annotation_ids) END
+       WHERE a.item_id = ${LABELED_AS} AND CASE WHEN r.id IS NULL THEN i.status <> 'linked' AND a.id > i.annotations_from ELSE a.id = ANY (r.annotation_ids) END
        ORDER BY a.id
     ) x
   ) a ON true
@@ -67,7 +71,7 @@ const EXPORT_FROM = `
 
 const EXPORT_JSONL_SQL = `/* alder:export */
   SELECT json_build_object(
-           'item', json_build_object('id', i.id, 'external_id', i.external_id, 'text', i.text, 'meta', i.meta),
+           'item', json_build_object('id', i.id, 'external_id', i.external_id, 'text', i.text, 'meta', i.meta, 'duplicate_of', i.duplicate_of),
            'label', r.label, 'rule', r.rule, 'resolved_at', ${iso('r.created_at')}, 'resolved_by', r.decided_by,
            'review', v.review, 'annotations', coalesce(a.list, '[]'::json)
          )::text AS line

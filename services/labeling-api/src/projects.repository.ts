@@ -9,6 +9,7 @@ export interface ProjectRow {
   strategy: string;
   retrain_every: number;
   on_resend: 'skip' | 'update' | 'reject';
+  on_duplicate_text: 'report' | 'skip' | 'link';
   lease_seconds: number;
   label_budget: number | null;
   overlap_annotators: number;
@@ -26,7 +27,7 @@ export interface ProjectRow {
   updated_at: Date;
 }
 
-const COLUMNS = `id, name, labels, guidelines, strategy, retrain_every, on_resend, lease_seconds, label_budget, overlap_annotators, overlap_fraction,
+const COLUMNS = `id, name, labels, guidelines, strategy, retrain_every, on_resend, on_duplicate_text, lease_seconds, label_budget, overlap_annotators, overlap_fraction,
   label_descriptions, rationale_required, rationale_labels, review_model_disagreement, review_low_confidence, review_late, min_agreement,
   gold_rate, label_count, created_at, updated_at`;
 
@@ -47,6 +48,7 @@ export interface ProjectSettings {
   strategy?: string;
   retrain_every?: number;
   on_resend?: 'skip' | 'update' | 'reject';
+  on_duplicate_text?: 'report' | 'skip' | 'link';
   lease_seconds?: number;
   /** null removes the budget; undefined keeps it. */
   label_budget?: number | null;
@@ -91,9 +93,9 @@ async function updateGuidance(db: Queryable, id: string, changes: ProjectSetting
 /** Inserts a project; settings left out take the column defaults. */
 export async function insertProject(db: Queryable, input: ProjectSettings & { name: string; labels: string[] }): Promise<ProjectRow> {
   const { rows } = await db.query<ProjectRow>(
-    `INSERT INTO projects (name, labels, guidelines, strategy, retrain_every, lease_seconds, label_budget, overlap_annotators, overlap_fraction, on_resend)
+    `INSERT INTO projects (name, labels, guidelines, strategy, retrain_every, lease_seconds, label_budget, overlap_annotators, overlap_fraction, on_resend, on_duplicate_text)
      VALUES ($1, $2, COALESCE($3, ''), COALESCE($4, 'auto'), COALESCE($5, 20), COALESCE($6, 600), $7, COALESCE($8::smallint, 1), COALESCE($9::real, 1),
-             COALESCE($10, 'skip'))
+             COALESCE($10, 'skip'), COALESCE($11, 'report'))
      RETURNING ${COLUMNS}`,
     [
       input.name,
@@ -106,6 +108,7 @@ export async function insertProject(db: Queryable, input: ProjectSettings & { na
       input.overlap?.annotators ?? null,
       input.overlap ? (input.overlap.fraction ?? 1) : null,
       input.on_resend ?? null,
+      input.on_duplicate_text ?? null,
     ],
   );
   return input.label_descriptions || input.policy ? updateGuidance(db, rows[0]!.id, input) : rows[0]!;
@@ -145,6 +148,7 @@ export async function updateProject(db: Queryable, id: string, changes: ProjectS
        overlap_annotators = COALESCE($10, overlap_annotators),
        overlap_fraction = COALESCE($11, overlap_fraction),
        on_resend = COALESCE($12, on_resend),
+       on_duplicate_text = COALESCE($13, on_duplicate_text),
        updated_at = now()
      WHERE id = $1
      RETURNING ${COLUMNS}`,
@@ -161,6 +165,7 @@ export async function updateProject(db: Queryable, id: string, changes: ProjectS
       changes.overlap?.annotators ?? null,
       changes.overlap ? (changes.overlap.fraction ?? 1) : null,
       changes.on_resend ?? null,
+      changes.on_duplicate_text ?? null,
     ],
   );
   return changes.label_descriptions || changes.policy ? updateGuidance(db, id, changes) : rows[0]!;

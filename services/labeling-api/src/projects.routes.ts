@@ -15,6 +15,7 @@ const SETTINGS: (keyof Schemas['Project'])[] = [
   'strategy',
   'retrain_every',
   'on_resend',
+  'on_duplicate_text',
   'lease_seconds',
   'label_budget',
   'overlap',

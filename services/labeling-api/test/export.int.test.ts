@@ -128,7 +128,7 @@ describe('GET /v1/projects/{project_id}/export', () => {
       [p.items.c, 'neg', 'expert'],
     ]);
     expect(records[0]).toEqual({
-      item: { id: p.items.a, external_id: 'i-pool-1', text: 'He said "hi",\nthen left', meta: { source: 'web', tags: ['x', 'y'] } },
+      item: { id: p.items.a, external_id: 'i-pool-1', text: 'He said "hi",\nthen left', meta: { source: 'web', tags: ['x', 'y'] }, duplicate_of: null },
       label: 'pos',
       rule: 'agreement',
       resolved_at: '2025-01-01T00:02:00.000Z',
@@ -157,7 +157,7 @@ describe('GET /v1/projects/{project_id}/export', () => {
       [p.items.e, null],
     ]);
     expect(records[3]).toEqual({
-      item: { id: p.items.d, external_id: 'i-pool-4', text: 'text of i-pool-4', meta: {} },
+      item: { id: p.items.d, external_id: 'i-pool-4', text: 'text of i-pool-4', meta: {}, duplicate_of: null },
       label: null,
       rule: null,
       resolved_at: null,
@@ -166,6 +166,20 @@ describe('GET /v1/projects/{project_id}/export', () => {
       annotations: [expect.objectContaining({ annotation_id: p.annotations.d1, label: 'neg', user_id: p.ann1.userId })],
     });
     expect(records[4].annotations).toEqual([]);
+  });
+
+  it("exports a linked item (a repeated text, on_duplicate_text link) with its original's resolution", async () => {
+    const q = await labeledProject();
+    const linked = await sql(
+      `INSERT INTO items (project_id, external_id, text, split, content_hash, status, duplicate_of)
+       SELECT project_id, 'again-a', text, 'pool', content_hash, 'linked', id FROM items WHERE id = $1 RETURNING id`,
+      [q.items.a],
+    );
+    const qViewer = await h.as(q.projectId, 'viewer', 'viewer');
+    const records = lines((await qViewer.http({ method: 'GET', url: `/v1/projects/${q.projectId}/export` })).body);
+    const record = records.find((r) => r.item.external_id === 'again-a');
+    expect(record).toMatchObject({ item: { id: Number(linked.rows[0].id), duplicate_of: q.items.a }, label: 'pos', rule: 'agreement' });
+    expect(record.annotations.map((a: { annotation_id: number }) => a.annotation_id)).toEqual([q.annotations.a1, q.annotations.a2]);
   });
 
   it('filters by the rule and the time of the latest resolution', async () => {

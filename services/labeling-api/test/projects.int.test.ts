@@ -24,6 +24,7 @@ describe('projects', () => {
       strategy: 'auto',
       retrain_every: 20,
       on_resend: 'skip',
+      on_duplicate_text: 'report',
       lease_seconds: 600,
       label_budget: null,
       overlap: { annotators: 1, fraction: 1 },
