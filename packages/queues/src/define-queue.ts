@@ -6,6 +6,12 @@ export interface QueueDefinition<Jobs extends Record<string, z.ZodType> = Record
   name: string;
   jobs: Jobs;
   defaultJobOptions: JobsOptions;
+  /**
+   * Jobs of which one may wait and one run at a time per key (the key of a payload): a job added
+   * while one of its key waits merges into it (is not added); one added while one of its key
+   * runs waits for it (the latest such job kept). BullMQ deduplication, `keepLastIfActive`.
+   */
+  deduplicate?: { [J in keyof Jobs]?: (payload: z.infer<Jobs[J]>) => string };
 }
 
 /** Payload type of one job of a queue definition. */

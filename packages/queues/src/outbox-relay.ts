@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from '@alder/logger';
@@ -22,6 +22,12 @@ export interface OutboxRelay {
   close(): Promise<void>;
 }
 
+/** A row's job options: its outbox id as job id, and its deduplication key where its queue declares one. */
+function jobOptions(queue: QueueDefinition, row: { id: number; job_name: string; payload: unknown }): JobsOptions {
+  const key = (queue.deduplicate as Record<string, ((payload: unknown) => string) | undefined> | undefined)?.[row.job_name];
+  return { jobId: `ob-${row.id}`, ...(key && { deduplication: { id: `${row.job_name}:${key(row.payload)}`, keepLastIfActive: true } }) };
+}
+
 /**
  * Publishes committed outbox rows to BullMQ, with `ob-<id>` as job id so a row published twice
  * (a crash between add and mark) is still one job. Several relays can run: rows are claimed with
@@ -31,6 +37,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
   const { pool, connection, prefix, log, pollMs } = options;
   const batchSize = options.batchSize ?? 500;
   const queues = new Map(options.queues.map((q) => [q.name, new Queue(q.name, { connection, prefix, defaultJobOptions: q.defaultJobOptions })]));
+  const definitions = new Map(options.queues.map((q) => [q.name, q]));
   let closed = false;
   let running: Promise<number> | null = null;
 
@@ -42,7 +49,7 @@ export async function startOutboxRelay(options: OutboxRelayOptions): Promise<Out
         [batchSize],
       );
       for (const [name, queue] of queues) {
-        const jobs = rows.filter((row) => row.queue === name).map((row) => ({ name: row.job_name, data: row.payload, opts: { jobId: `ob-${row.id}` } }));
+        const jobs = rows.filter((row) => row.queue === name).map((row) => ({ name: row.job_name, data: row.payload, opts: jobOptions(definitions.get(name)!, row) }));
         if (jobs.length) await queue.addBulk(jobs);
       }
       const unknown = rows.filter((row) => !queues.has(row.queue));

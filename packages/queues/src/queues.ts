@@ -22,6 +22,8 @@ export const trainingQueue = defineQueue({
     }),
   },
   defaultJobOptions: retried,
+  // One training waiting and one running per project, ever: 331 POST /train calls are one more training.
+  deduplicate: { 'train-model': (payload) => payload.projectId },
 });
 
 /** Sampling input: (re)rank a project's unlabeled pool, with a model version or by cold start. */
@@ -36,6 +38,8 @@ export const samplingQueue = defineQueue({
     }),
   },
   defaultJobOptions: retried,
+  // One re-rank waiting and one running per project, ever: 724 ingest batches are one more re-rank.
+  deduplicate: { 'rank-pool': (payload) => payload.projectId },
 });
 
 /**

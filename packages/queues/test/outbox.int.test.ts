@@ -51,6 +51,75 @@ describe('outbox', () => {
   });
 });
 
+const dedupQueue = defineQueue({
+  name: 'outbox-dedup-test',
+  jobs: { work: z.object({ key: z.string(), n: z.number().int() }) },
+  defaultJobOptions: { attempts: 1, removeOnComplete: false },
+  deduplicate: { work: (payload) => payload.key },
+});
+
+describe('deduplicated jobs', () => {
+  const until = async (check: () => Promise<boolean>) => {
+    while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it('one waits per key: later rows merge into the waiting job; one added while its key runs waits, the latest kept', async () => {
+    const connection = createRedis(redis.url, 'worker');
+    const relay = await startOutboxRelay({ pool: db.pool, connection, prefix: redis.prefix, queues: [dedupQueue], log, pollMs: 60_000 });
+    const queue = new Queue(dedupQueue.name, { connection, prefix: redis.prefix });
+    const add = (key: string, n: number) => withTransaction(db.pool, (client) => enqueue(client, dedupQueue, 'work', { key, n }));
+    for (const n of [1, 2, 3]) await add('a', n);
+    await add('b', 1);
+    await relay.flush();
+    const waiting = await queue.getJobs(['waiting']);
+    expect(waiting.map((job) => job.data).sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+      { key: 'a', n: 1 },
+      { key: 'b', n: 1 },
+    ]);
+
+    // A worker takes a's job and holds it; meanwhile more of a come.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ran: { key: string; n: number }[] = [];
+    const runningOf = new Map<string, number>();
+    let mostOfOneKey = 0;
+    const workerConnection = createRedis(redis.url, 'worker');
+    const worker = startWorker({
+      queue: dedupQueue,
+      processors: {
+        work: async (payload) => {
+          runningOf.set(payload.key, (runningOf.get(payload.key) ?? 0) + 1);
+          mostOfOneKey = Math.max(mostOfOneKey, runningOf.get(payload.key)!);
+          ran.push(payload);
+          if (payload.key === 'a' && payload.n === 1) await held;
+          runningOf.set(payload.key, runningOf.get(payload.key)! - 1);
+        },
+      },
+      connection: workerConnection,
+      prefix: redis.prefix,
+      concurrency: 4,
+      log,
+    });
+    await until(async () => ran.some((p) => p.key === 'a'));
+    for (const n of [4, 5, 6]) await add('a', n);
+    await relay.flush();
+    release();
+    await until(async () => ran.filter((p) => p.key === 'a').length === 2 && (await queue.getJobs(['waiting', 'active', 'delayed'])).length === 0);
+    // a ran twice: the first, then the latest that came while it ran; never two at once.
+    expect(ran.filter((p) => p.key === 'a')).toEqual([
+      { key: 'a', n: 1 },
+      { key: 'a', n: 6 },
+    ]);
+    expect(ran.filter((p) => p.key === 'b')).toEqual([{ key: 'b', n: 1 }]);
+    expect(mostOfOneKey).toBe(1);
+    await worker.close();
+    workerConnection.disconnect();
+    await queue.close();
+    await relay.close();
+    connection.disconnect();
+  });
+});
+
 describe('worker', () => {
   it('refuses to start when a job has no processor', () => {
     const connection = createRedis(redis.url, 'worker');

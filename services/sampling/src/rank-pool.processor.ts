@@ -34,7 +34,7 @@ export interface RankPoolDeps {
 export type RankPoolPayload = PayloadOf<typeof samplingQueue, 'rank-pool'>;
 
 export type RankPoolResult =
-  | { skipped: 'no-project' | 'stale-model' | 'done' | Exclude<PublishOutcome, 'published'> }
+  | { skipped: 'no-project' | 'done' | Exclude<PublishOutcome, 'published'> }
   | { rankingId: number; modelId: number | null; strategy: string; itemCount: number };
 
 export function resolveStrategy(name: string, log: Logger): StrategyName {
@@ -57,8 +57,9 @@ async function rankWithStoredModel(
 /**
  * The `rank-pool` processor: ranks the project's unlabeled pool with its current model (or by
  * the diversity cold start when it has none), writes the entries with COPY, and makes the
- * ranking current in one transaction. Idempotent per job key; a job for a model that is no
- * longer current is a no-op.
+ * ranking current in one transaction. Idempotent per job key. A job for a model that is no
+ * longer current ranks with the current one: the newer model's own request may have merged into
+ * it (a project has one re-rank waiting at most, samplingQueue.deduplicate).
  */
 export async function processRankPool(
   deps: RankPoolDeps,
@@ -74,8 +75,7 @@ export async function processRankPool(
   const project = await loadProject(pool, projectId);
   if (!project) return { skipped: 'no-project' };
   if (payload.modelId !== undefined && payload.modelId !== project.currentModelId) {
-    log.info({ modelId: payload.modelId, currentModelId: project.currentModelId }, 'rank-pool for a model that is no longer current: skipped');
-    return { skipped: 'stale-model' };
+    log.info({ modelId: payload.modelId, currentModelId: project.currentModelId }, 'rank-pool asked for a model that is no longer current: ranking with the current one');
   }
   const claimed = await isJobProcessed(pool, jobKey);
   const existing = await findRanking(pool, jobKey);

@@ -89,10 +89,11 @@ describe('rank-pool with a model', () => {
     expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, ctx)).toEqual({ skipped: 'done' });
     expect(await rankings(seeded.projectId)).toHaveLength(1);
 
-    // A job for a model that is no longer current is a no-op.
+    // A job for a model that is no longer current ranks with the current one (the newer
+    // model's request may have merged into it).
     const newer = await storeTrainedModel(db.pool, seeded.projectId, 2);
-    expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context())).toEqual({ skipped: 'stale-model' });
-    expect(await rankings(seeded.projectId)).toHaveLength(1);
+    expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, modelId }, context())).toMatchObject({ modelId: newer, itemCount: 300 });
+    expect(await rankings(seeded.projectId)).toHaveLength(2);
 
     // A job without modelId (new items) ranks with the current model.
     expect(await processRankPool({ pool: db.pool }, { projectId: seeded.projectId, reason: 'items-ingested' }, context())).toMatchObject({
