@@ -55,6 +55,7 @@ export async function runServices(services: readonly ServiceDefinition[], option
     max: config.PG_POOL_MAX,
     applicationName: names.length === 1 ? `alder-${names[0]}` : 'alder-all-in-one',
     onIdleError: (err) => log.warn({ err }, 'idle Postgres connection lost'),
+    onClientError: (err) => log.warn({ err }, 'Postgres connection lost while in use'),
   });
   shutdown.step('postgres pool', () => pool.end(), 'postgres pool');
   if (options.migrate) await migrate(pool, (message) => log.info(message));

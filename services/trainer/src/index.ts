@@ -8,7 +8,7 @@ export {
   type TrainModelResult,
   type ModelMetrics,
 } from './train-model.processor';
-export { STALE_TRAINING_MINUTES } from './model.repository';
+export { STALE_TRAINING_SECONDS } from './model.repository';
 export { stopSetPrediction, recordStopping, type StoppingEvidence, type StopSetPrediction } from './stopping.evaluator';
 export { STOP_SET_SIZE } from './stopping.repository';
 export { trainerService } from './service';

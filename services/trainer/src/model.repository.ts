@@ -4,8 +4,10 @@ import type { Pool, PoolClient } from '@alder/db';
 import { claimJob, enqueue, isJobProcessed, samplingQueue } from '@alder/queues';
 import { requestFollowupIfDue } from '@alder/retraining';
 
-/** A `training` row older than this is presumed dead (its trainer crashed) and may be taken over. */
-export const STALE_TRAINING_MINUTES = 15;
+/** A `training` row whose heartbeat is older than this is presumed dead (its trainer crashed) and may be taken over. */
+export const STALE_TRAINING_SECONDS = 30;
+/** How often a trainer beats for the training it runs: several beats fit in STALE_TRAINING_SECONDS. */
+export const TRAINING_HEARTBEAT_MS = 5_000;
 
 /** The training row a job owns; `token` (its started_at) tells this attempt from a later restart. */
 export interface Training {
@@ -16,6 +18,11 @@ export interface Training {
   /** The project's query strategy when training began: some strategies train differently (trainOptionsFor). */
   strategy: string;
   token: string;
+}
+
+/** The training is alive: its heartbeat now (a no-op once the row is no longer this attempt's training). */
+export async function beatTraining(pool: Pool, training: Training): Promise<void> {
+  await pool.query(`UPDATE models SET heartbeat_at = now() WHERE id = $1 AND status = 'training' AND started_at::text = $2`, [training.modelId, training.token]);
 }
 
 export type TrainingStart =
@@ -30,7 +37,7 @@ export type TrainingStart =
  */
 export async function beginTraining(
   client: PoolClient,
-  input: { projectId: string; jobKey: string; reason?: string },
+  input: { projectId: string; jobKey: string; reason?: string; staleSeconds?: number },
 ): Promise<TrainingStart> {
   const { projectId, jobKey } = input;
   const project = await client.query<{ labels: string[]; strategy: string }>(
@@ -52,9 +59,9 @@ export async function beginTraining(
   }
 
   const running = await client.query<{ id: number; stale: boolean }>(
-    `SELECT id, started_at < now() - make_interval(mins => $3) AS stale
+    `SELECT id, coalesce(heartbeat_at, started_at) < now() - make_interval(secs => $3) AS stale
        FROM models WHERE project_id = $1 AND status = 'training' AND request_key <> $2`,
-    [projectId, jobKey, STALE_TRAINING_MINUTES],
+    [projectId, jobKey, input.staleSeconds ?? STALE_TRAINING_SECONDS],
   );
   const other = running.rows[0];
   if (other && !other.stale) return { kind: 'skipped', reason: 'busy' };
@@ -64,13 +71,13 @@ export async function beginTraining(
 
   const row = ownRow
     ? await client.query<{ id: number; version: number; token: string }>(
-        `UPDATE models SET status = 'training', labels = $2, started_at = now(), finished_at = NULL, error = NULL
+        `UPDATE models SET status = 'training', labels = $2, started_at = now(), heartbeat_at = now(), finished_at = NULL, error = NULL
           WHERE id = $1 RETURNING id, version, started_at::text AS token`,
         [ownRow.id, labels],
       )
     : await client.query<{ id: number; version: number; token: string }>(
-        `INSERT INTO models (project_id, version, status, request_key, labels)
-         VALUES ($1, (SELECT coalesce(max(version), 0) + 1 FROM models WHERE project_id = $1), 'training', $2, $3)
+        `INSERT INTO models (project_id, version, status, request_key, labels, heartbeat_at)
+         VALUES ($1, (SELECT coalesce(max(version), 0) + 1 FROM models WHERE project_id = $1), 'training', $2, $3, now())
          RETURNING id, version, started_at::text AS token`,
         [projectId, jobKey, labels],
       );

@@ -5,7 +5,8 @@ import { withTransaction } from '@alder/db';
 import { modelMetricsSchema, parseContract, type ModelMetrics } from '@alder/contracts';
 import { evaluate, trainOptionsFor, type StoppingOptions, type TrainOptions } from '@alder/learning';
 import { inlineCompute, type Compute, type ModelSummary } from '@alder/compute';
-import { beginTraining, failTraining, finishTraining, type Training } from './model.repository';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beatTraining, beginTraining, failTraining, finishTraining, STALE_TRAINING_SECONDS, TRAINING_HEARTBEAT_MS, type Training, type TrainingStart } from './model.repository';
 import { recordStopping, stopSetPrediction } from './stopping.evaluator';
 import { ensureStopSet } from './stopping.repository';
 import { loadTrainingData } from './training-data.repository';
@@ -25,6 +26,9 @@ export interface TrainModelDeps {
   trainOptions?: Omit<TrainOptions, 'seed' | 'log'>;
   /** Overrides of the stopping thresholds (DEFAULT_STOPPING_OPTIONS). */
   stoppingOptions?: Partial<StoppingOptions>;
+  /** The heartbeat's period and how old one may be before its training counts as dead (tests shorten them). */
+  heartbeatMs?: number;
+  staleSeconds?: number;
 }
 
 export type TrainModelPayload = PayloadOf<typeof trainingQueue, 'train-model'>;
@@ -58,7 +62,7 @@ export async function processTrainModel(
   const { pool } = deps;
   const { jobKey } = context;
   const { projectId } = payload;
-  const start = await withTransaction(pool, (client) => beginTraining(client, { projectId, jobKey, reason: payload.reason }));
+  const start = await startTraining(deps, { projectId, jobKey, reason: payload.reason }, context.log);
   if (start.kind === 'skipped') {
     context.log.info({ projectId, skipped: start.reason }, 'train-model: nothing to do');
     return { skipped: start.reason };
@@ -67,6 +71,12 @@ export async function processTrainModel(
   const log = context.log.child({ projectId, modelId: training.modelId, version: training.version });
   if (start.tookOverFrom) log.warn({ staleModelId: start.tookOverFrom }, 'took over a stale training');
   log.info({ restarted: start.restarted, reason: payload.reason }, 'training started');
+  // Training runs on a compute thread: this loop stays free to beat for it.
+  const heartbeat = setInterval(
+    () => void beatTraining(pool, training).catch((err: unknown) => log.warn({ err }, 'could not write the training heartbeat')),
+    deps.heartbeatMs ?? TRAINING_HEARTBEAT_MS,
+  );
+  heartbeat.unref();
 
   try {
     const data = await loadTrainingData(pool, projectId, training.labels);
@@ -166,6 +176,26 @@ export async function processTrainModel(
   } catch (error) {
     await markFailed(pool, training, error, log);
     throw error;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/**
+ * Claims the project's training slot. Found busy (another trainer's training still beating: one
+ * that crashed stops, and is taken over once its heartbeat is staleSeconds old), the job waits
+ * and tries again rather than end with nothing to show, for up to twice that time; a trainer
+ * alive for longer keeps the slot, and its own follow-up sees to labels that came meanwhile.
+ */
+async function startTraining(deps: TrainModelDeps, input: { projectId: string; jobKey: string; reason?: string }, log: Logger): Promise<TrainingStart> {
+  const staleSeconds = deps.staleSeconds ?? STALE_TRAINING_SECONDS;
+  const waitMs = Math.max(10, Math.min(deps.heartbeatMs ?? TRAINING_HEARTBEAT_MS, (staleSeconds * 1000) / 3));
+  const deadline = Date.now() + 2 * staleSeconds * 1000;
+  for (;;) {
+    const start = await withTransaction(deps.pool, (client) => beginTraining(client, { ...input, staleSeconds }));
+    if (start.kind !== 'skipped' || start.reason !== 'busy' || Date.now() >= deadline) return start;
+    log.info({ projectId: input.projectId, waitMs }, 'another training holds the project; waiting for it to end or stop beating');
+    await sleep(waitMs);
   }
 }
 

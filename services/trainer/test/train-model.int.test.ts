@@ -4,6 +4,7 @@ import { createLogger } from '@alder/logger';
 import { createRedis, isJobProcessed, type JobContext } from '@alder/queues';
 import { createTestDatabase, createTestRedis, type TestDatabase, type TestRedis } from '@alder/testkit';
 import { NO_LABELS_ERROR, processTrainModel, startTrainer, type ModelMetrics } from '../src/index';
+import { beatTraining, beginTraining } from '../src/model.repository';
 import { annotate, seedProject, TREC_LABELS } from '@alder/fixtures';
 import { markTrainingRequested } from '@alder/retraining';
 import { BALD_DROPOUT, deserializeModel } from '@alder/learning';
@@ -109,16 +110,33 @@ describe('train-model processor', () => {
     expect(deserializeModel(rows[0]!.params).meta.dropout).toBe(BALD_DROPOUT);
   });
 
-  it('is a no-op while another training runs, never two training rows, and takes over a stale one', async () => {
+  it('waits while another training beats, never two training rows, and trains once it has ended', async () => {
     const seeded = await seedProject(db.pool, { poolSize: 60, labeled: 60, testSize: 0, offset: 1000 });
     await db.pool.query(
-      `INSERT INTO models (project_id, version, status, request_key, labels) VALUES ($1, 1, 'training', 'training:other', $2)`,
+      `INSERT INTO models (project_id, version, status, request_key, labels, heartbeat_at) VALUES ($1, 1, 'training', 'training:other', $2, now())`,
       [seeded.projectId, TREC_LABELS],
     );
-    expect(await processTrainModel({ pool: db.pool }, { projectId: seeded.projectId }, context())).toEqual({ skipped: 'busy' });
-    expect((await models(seeded.projectId)).map((m) => m.status)).toEqual(['training']);
+    // Never stale within the test: the job can only go on once the other training ends.
+    const job = processTrainModel({ pool: db.pool, heartbeatMs: 20, staleSeconds: 3600 }, { projectId: seeded.projectId }, context());
+    let settled = false;
+    void job.finally(() => (settled = true));
+    const waited = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM models WHERE project_id = $1`, [seeded.projectId]);
+    expect([waited.rows[0]!.n, settled]).toEqual([1, false]);
+    await db.pool.query(`UPDATE models SET status = 'failed', error = 'its trainer gave up', finished_at = now() WHERE request_key = 'training:other'`);
+    expect(await job).toMatchObject({ version: 2, trainCount: 60 });
+    expect((await models(seeded.projectId)).map((m) => [m.version, m.status])).toEqual([
+      [1, 'failed'],
+      [2, 'ready'],
+    ]);
+  });
 
-    await db.pool.query(`UPDATE models SET started_at = now() - interval '16 minutes' WHERE request_key = 'training:other'`);
+  it('takes over a training whose heartbeat stopped (its trainer died) at once', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 60, labeled: 60, testSize: 0, offset: 2000 });
+    await db.pool.query(
+      `INSERT INTO models (project_id, version, status, request_key, labels, started_at, heartbeat_at)
+       VALUES ($1, 1, 'training', 'training:dead', $2, now() - interval '2 minutes', now() - interval '1 minute')`,
+      [seeded.projectId, TREC_LABELS],
+    );
     const result = await processTrainModel({ pool: db.pool }, { projectId: seeded.projectId }, context());
     expect(result).toMatchObject({ version: 2, trainCount: 60, testCount: 0 });
     const rows = await models(seeded.projectId);
@@ -127,13 +145,28 @@ describe('train-model processor', () => {
     expect(metrics.rows[0].metrics).toEqual({ accuracy: null, macro_f1: null, per_class: [], test_count: 0 });
   });
 
-  it('lets only one of two concurrent jobs train', async () => {
-    const seeded = await seedProject(db.pool, { poolSize: 60, labeled: 60, testSize: 0, offset: 2000 });
+  it('keeps the heartbeat of its own training only', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 60, labeled: 60, testSize: 0, offset: 3000 });
+    const client = await db.pool.connect();
+    const start = await beginTraining(client, { projectId: seeded.projectId, jobKey: 'training:beat' }).finally(() => client.release());
+    if (start.kind !== 'started') throw new Error('expected a training');
+    await db.pool.query(`UPDATE models SET heartbeat_at = now() - interval '1 minute' WHERE id = $1`, [start.training.modelId]);
+    const age = async () => (await db.pool.query<{ s: number }>('SELECT extract(epoch FROM now() - heartbeat_at)::float AS s FROM models WHERE id = $1', [start.training.modelId])).rows[0]!.s;
+    await beatTraining(db.pool, start.training);
+    expect(await age()).toBeLessThan(30);
+    // Taken over (or restarted): the old attempt's beats no longer count for the row.
+    await db.pool.query(`UPDATE models SET started_at = now() + interval '1 second', heartbeat_at = now() - interval '1 minute' WHERE id = $1`, [start.training.modelId]);
+    await beatTraining(db.pool, start.training);
+    expect(await age()).toBeGreaterThan(30);
+  });
+
+  it('lets only one of two concurrent jobs train: the other waits for it, then finds the model up to date', async () => {
+    const seeded = await seedProject(db.pool, { poolSize: 60, labeled: 60, testSize: 0, offset: 2500 });
     const results = await Promise.all([
-      processTrainModel({ pool: db.pool }, { projectId: seeded.projectId }, context()),
-      processTrainModel({ pool: db.pool }, { projectId: seeded.projectId }, context()),
+      processTrainModel({ pool: db.pool, heartbeatMs: 20 }, { projectId: seeded.projectId, reason: 'labels' }, context()),
+      processTrainModel({ pool: db.pool, heartbeatMs: 20 }, { projectId: seeded.projectId, reason: 'labels' }, context()),
     ]);
-    expect(results.filter((r) => 'skipped' in r)).toEqual([{ skipped: 'busy' }]);
+    expect(results.filter((r) => 'skipped' in r)).toEqual([{ skipped: 'up-to-date' }]);
     expect((await models(seeded.projectId)).map((m) => m.status)).toEqual(['ready']);
   });
 
