@@ -23,14 +23,14 @@ async function* thenFormEnd<T>(source: AsyncIterable<T>, end: Promise<void>): As
  * mapping) is refused before the batch is opened: such a request leaves nothing behind.
  */
 export async function importFile(
-  deps: { pool: Pool; log: Logger; maxInflatedBytes: number },
+  deps: { pool: Pool; log: Logger; maxInflatedBytes: number; chunkRows: number },
   input: { projectId: string; actor: { userId: string; keyId: string } | null; body: Readable; contentType: string },
 ): Promise<StreamOutcome> {
   const upload = readUpload(input.body, input.contentType);
   const part = await upload.file;
   const options = importOptions(part);
   const bytes = options.gzip ? inflateCapped(Readable.from(part.bytes), deps.maxInflatedBytes, 'file') : part.bytes;
-  const batch = { projectId: input.projectId, actor: input.actor, file: options.file };
+  const batch = { projectId: input.projectId, actor: input.actor, file: options.file, chunkRows: deps.chunkRows };
   const ingest = { pool: deps.pool, log: deps.log };
   if (options.format === 'csv') {
     const csv = await openCsvRows(bytes, options.mapping);
