@@ -16,6 +16,7 @@ import type { HandlerMap } from './handler';
 import { idempotencyHooks } from './idempotency';
 import { createKeyLocks } from './idempotency-locks';
 import { acceptJsonOnly } from './json-body';
+import { addStorableFormats } from './storable-formats';
 import { problemsOnly } from './problem-guard';
 import { filterSpec, idempotentOperations, loadSpec, operationAccess, operationIds, optionalBodies, pathParameterLimit } from './spec';
 import { requestIdOf, REQUEST_ID_HEADER } from './request-id';
@@ -125,6 +126,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     ajv: {
       // Report every problem of a batch at once, refuse unknown fields instead of dropping them.
       customOptions: { allErrors: true, removeAdditional: false, allowUnionTypes: true },
+      // After ajv-formats: `float` and `date-time` also mean what Postgres can store.
+      onCreate: (ajv) => addStorableFormats(ajv as never),
     },
     schemaController: { compilersFactory: { buildValidator: bodyStrictValidators } },
   });

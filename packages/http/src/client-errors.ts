@@ -6,6 +6,8 @@ import { PROBLEM_JSON } from './error-handler';
 
 interface ClientError extends Error {
   code?: string;
+  /** What Node had read of the request when it gave up, a Buffer (its first bytes name the method; fastify's types say otherwise). */
+  rawPacket?: unknown;
 }
 
 /** What Node's HTTP parser reports, as the status it answers with and why. */
@@ -35,7 +37,9 @@ export function clientErrorHandler(this: { log: { trace(obj: object, msg: string
   this.log.trace({ err: error }, 'client error');
   if (socket.writable) {
     const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status]}`, `Content-Type: ${PROBLEM_JSON}`, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
-    socket.write(`${head.join('\r\n')}\r\n\r\n${body}`);
+    // The answer to a HEAD has no body (its client would read one as the next answer's start).
+    const headOnly = Buffer.isBuffer(error.rawPacket) && error.rawPacket.subarray(0, 5).toString('latin1') === 'HEAD ';
+    socket.write(`${head.join('\r\n')}\r\n\r\n${headOnly ? '' : body}`);
   }
   socket.destroy(error);
 }

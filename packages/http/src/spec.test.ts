@@ -44,9 +44,26 @@ describe('unboundedRequestNumbers', () => {
           },
         },
       },
-      components: { schemas: { Body: { type: 'object', properties: { ok: { type: 'integer', minimum: 0, maximum: 10 }, share: { type: ['number', 'null'] } } } } },
+      components: {
+        schemas: {
+          Body: {
+            type: 'object',
+            properties: {
+              ok: { type: 'integer', minimum: 0, maximum: 10 },
+              share: { type: ['number', 'null'], format: 'float' },
+              fine: { type: 'number', minimum: 0, maximum: 1, format: 'double' },
+              loose: { type: 'number', minimum: 0, maximum: 1 },
+            },
+          },
+        },
+      },
     };
-    expect(unboundedRequestNumbers(spec)).toEqual(['POST /x/{n} path n', 'POST /x/{n} query offset', 'POST /x/{n} body application/json (Body)/share']);
+    expect(unboundedRequestNumbers(spec)).toEqual([
+      'POST /x/{n} path n',
+      'POST /x/{n} query offset',
+      'POST /x/{n} body application/json (Body)/share',
+      'POST /x/{n} body application/json (Body)/loose (no format float or double)',
+    ]);
   });
 
   it('accepts the spec: every number a request may carry has bounds a column holds', () => {

@@ -209,7 +209,8 @@ const bounded = (low: unknown, high: unknown) =>
 
 /**
  * Where the spec lets a request carry a number with no declared bounds, or bounds past 2^53 - 1
- * (integers past it are not exact in JSON, and Postgres columns are int4 or int8): each is a
+ * (integers past it are not exact in JSON, and Postgres columns are int4 or int8), or a
+ * non-integer number without `format: float` or `double` (the column it goes to): each is a
  * value that can reach a query out of the column's range. `[]` for a spec that bounds them all.
  */
 export function unboundedRequestNumbers(spec: OpenApiDocument): string[] {
@@ -226,6 +227,9 @@ export function unboundedRequestNumbers(spec: OpenApiDocument): string[] {
     }
     if (typesOf(schema).some((type) => type === 'integer' || type === 'number')) {
       if (!bounded(schema.minimum ?? schema.exclusiveMinimum, schema.maximum ?? schema.exclusiveMaximum)) found.add(where);
+      // A float column's kind: `float` (real) refuses what rounds to 0 as a float4 (format
+      // float, storable-formats.ts); `double` (double precision) takes any finite double.
+      if (typesOf(schema).includes('number') && schema.format !== 'float' && schema.format !== 'double') found.add(`${where} (no format float or double)`);
     }
     for (const [key, child] of Object.entries(schema)) {
       if (key === 'properties' && child && typeof child === 'object') {

@@ -180,6 +180,9 @@ describe("what fastify and Node answer on their own", () => {
   it('431 problem+json for headers over Node\'s limit', async () => {
     const res = await send({ method: 'GET', path: '/healthz', headers: { 'x-padding': 'x'.repeat(20_000) } });
     expectProblem(res, 431, 'headers-too-large');
+    // To a HEAD, without the body (its client would read the body as the start of another answer).
+    const head = await send({ method: 'HEAD', path: `/healthz?${'x'.repeat(20_000)}` });
+    expect({ status: head.statusCode, type: head.headers['content-type'], body: head.body }).toEqual({ status: 431, type: 'application/problem+json; charset=utf-8', body: '' });
   });
 
   it('400 problem+json for bytes that are not HTTP', async () => {
