@@ -16,7 +16,8 @@ class UnsupportedMediaType extends Error {
  * checked before they are parsed: a charset other than UTF-8 is a 415, bytes that are not UTF-8
  * a 400 (Buffer#toString would quietly make U+FFFD of them, so `["\xff", "\xfe"]` would be two
  * equal labels, stored as such). Once parsed, a string Postgres can not store as sent (a NUL, a
- * lone surrogate from a `\u` escape), as a value or a key, is a 422 naming its JSON pointer.
+ * lone surrogate from a `\u` escape), as a value or a key, a number past a double, or nesting
+ * past MAX_JSON_DEPTH, is a 422 naming its JSON pointer.
  */
 export function acceptJsonOnly(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
@@ -33,12 +34,16 @@ export function acceptJsonOnly(app: FastifyInstance): void {
     } catch (error) {
       return done(error instanceof HttpProblem ? error : new HttpProblem(400, 'malformed-request', 'The body is not valid UTF-8.'), undefined);
     }
+    // The default parser is synchronous and calls back inside its own try: what the callback
+    // throws would come back as "not valid JSON", so the value is checked out here.
+    let parsed: { error: Error | null; value: unknown } = { error: null, value: undefined };
     parseJson(request, text, (error, value) => {
-      if (error) return done(error, undefined);
-      const unstorable = unstorableStrings(value);
-      if (unstorable.length) return done(problems.validation('The body holds text that can not be stored as sent.', unstorable), undefined);
-      done(null, value);
+      parsed = { error, value };
     });
+    if (parsed.error) return done(parsed.error, undefined);
+    const unstorable = unstorableStrings(parsed.value);
+    if (unstorable.length) return done(problems.validation('The body holds text that can not be stored as sent.', unstorable), undefined);
+    done(null, parsed.value);
   });
   // Listed because the spec's error responses use it (the router warns about a type it cannot
   // parse); a request body of this type is still refused.

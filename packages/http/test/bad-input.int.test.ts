@@ -157,6 +157,15 @@ describe('numbers', () => {
   });
 });
 
+describe('nesting', () => {
+  it('422 for a body nested past 100 levels (a 5000-level one was answered as invalid JSON, and stored past that walk a 500)', async () => {
+    const nested = (n: number) => '['.repeat(n) + '"x"' + ']'.repeat(n);
+    const body = expectProblem(await send(json(`{"name":"p","labels":["a","b"],"label_descriptions":{"a":${nested(5000)}}}`)), 422, 'validation');
+    expect(body.errors).toEqual([{ path: `body/label_descriptions/a${'/0'.repeat(99)}`, message: 'must not nest deeper than 100 levels' }]);
+    expect(reached).toEqual([]);
+  });
+});
+
 describe('X-Request-Id', () => {
   const idOf = async (headers: Record<string, string | string[]>) => (await rawRequest(port, { method: 'GET', path: '/healthz', headers })).headers['x-request-id'];
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
