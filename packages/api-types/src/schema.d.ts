@@ -1213,15 +1213,27 @@ export interface components {
         Policy: {
             /** @description `never` (default), `always`, or a list of labels whose submissions need a rationale. */
             rationale_required?: ("never" | "always") | string[];
-            /** @description A label the model gives another label at least this probability for goes to review (default 0.9; null never). */
+            /**
+             * Format: float
+             * @description A label the model gives another label at least this probability for goes to review (default 0.9; null never).
+             */
             review_model_disagreement?: number | null;
-            /** @description A label the model gives less than this probability goes to review (default null, never). */
+            /**
+             * Format: float
+             * @description A label the model gives less than this probability goes to review (default null, never).
+             */
             review_low_confidence?: number | null;
             /** @description Labels submitted after their lease expired go to review (default true). */
             review_late?: boolean;
-            /** @description The share of an item's annotators that must agree on its one most chosen label for it to resolve without review (default 0.5; a tie always goes to review). */
+            /**
+             * Format: float
+             * @description The share of an item's annotators that must agree on its one most chosen label for it to resolve without review (default 0.5; a tie always goes to review).
+             */
             min_agreement?: number;
-            /** @description The share of tasks served from gold items (default 0). */
+            /**
+             * Format: float
+             * @description The share of tasks served from gold items (default 0).
+             */
             gold_rate?: number;
         };
         GoldAnswer: {
@@ -1350,7 +1362,10 @@ export interface components {
         /** @description `annotators` distinct people label each item in a `fraction` of the items (chosen by a stable hash of the external id); the other items are labeled once. Default `{ annotators: 1, fraction: 1 }`. A change applies to items not yet fully labeled, never below the holders an item already has. */
         Overlap: {
             annotators: number;
-            /** @default 1 */
+            /**
+             * Format: float
+             * @default 1
+             */
             fraction: number;
         };
         AuditEvent: {

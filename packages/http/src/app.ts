@@ -8,15 +8,20 @@ import type { Logger } from '@alder/logger';
 import cors from '@fastify/cors';
 import { accessHook, signatureHook } from './auth';
 import { acceptGzipBodies, acceptStreamedBodies, refuseUnlistedStreams, streamedTypesOf } from './body-encoding';
-import { problems } from './problem';
-import { unstorableStrings } from './storable-strings';
+import { clientErrorHandler } from './client-errors';
+import { refuseWhileClosing } from './closing-guard';
 import { registerDocsRoutes } from './docs.routes';
-import { installProblemHandlers } from './error-handler';
+import { frameworkErrorHandler, installProblemHandlers } from './error-handler';
 import type { HandlerMap } from './handler';
 import { idempotencyHooks } from './idempotency';
 import { createKeyLocks } from './idempotency-locks';
-import { filterSpec, idempotentOperations, loadSpec, operationAccess, operationIds, optionalBodies } from './spec';
+import { acceptJsonOnly } from './json-body';
+import { addStorableFormats } from './storable-formats';
+import { problemsOnly } from './problem-guard';
+import { filterSpec, idempotentOperations, loadSpec, operationAccess, operationIds, optionalBodies, pathParameterLimit } from './spec';
+import { requestIdOf, REQUEST_ID_HEADER } from './request-id';
 import { RequestLog } from './request-log';
+import { refuseNonFiniteParameters, refuseUnstorableParameters } from './storable-parameters';
 import { registerSystemRoutes } from './system.routes';
 
 /** The fastify instance `buildHttpApp` returns. */
@@ -32,31 +37,6 @@ export interface HttpAppOptions {
   handlers: HandlerMap;
   /** Another spec file (tests); default `openapi/openapi.yaml`. */
   specPath?: string;
-}
-
-/** Bodies are JSON only: any other content type is a 415 before a handler sees it. */
-function acceptJsonOnly(app: FastifyInstance): void {
-  app.removeAllContentTypeParsers();
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    // A signed operation keeps the bytes as they arrived: its signature is over them, and no
-    // re-serialisation of the parsed value gives them back.
-    if (request.routeOptions.config.rawBody === true) request.rawBody = body as Buffer;
-    parseJson(request, (body as Buffer).toString('utf8'), (error, value) => {
-      if (error) return done(error, undefined);
-      const unstorable = unstorableStrings(value);
-      if (unstorable.length) return done(problems.validation('The body holds text that can not be stored as sent.', unstorable), undefined);
-      done(null, value);
-    });
-  });
-  // Listed because the spec's error responses use it (the router warns about a type it cannot
-  // parse); a request body of this type is still refused.
-  app.addContentTypeParser('application/problem+json', (_request, _payload, done) => done(new UnsupportedMediaType(), undefined));
-}
-
-class UnsupportedMediaType extends Error {
-  readonly code = 'FST_ERR_CTP_INVALID_MEDIA_TYPE';
-  readonly statusCode = 415;
 }
 
 function asArray<T>(value: T | T[] | undefined): T[] {
@@ -134,21 +114,33 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     // pino's own types and fastify's copy of them differ only nominally.
     loggerInstance: log.child({ module: 'http' }) as unknown as FastifyBaseLogger,
     bodyLimit: config.MAX_BODY_BYTES,
-    requestIdHeader: 'x-request-id',
+    // A client's X-Request-Id only when it is of a safe form (request-id.ts), else a fresh one.
+    genReqId: requestIdOf,
     logController: new RequestLog(),
-    return503OnClosing: true,
+    // What fastify and Node refuse on their own is answered as problem+json too.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
+    routerOptions: { maxParamLength: pathParameterLimit(spec) },
+    // Replaced by refuseWhileClosing, which answers problem+json.
+    return503OnClosing: false,
     ajv: {
       // Report every problem of a batch at once, refuse unknown fields instead of dropping them.
       customOptions: { allErrors: true, removeAdditional: false, allowUnionTypes: true },
+      // After ajv-formats: `float` and `date-time` also mean what Postgres can store.
+      onCreate: (ajv) => addStorableFormats(ajv as never),
     },
     schemaController: { compilersFactory: { buildValidator: bodyStrictValidators } },
   });
   app.decorateRequest('actor', null);
   app.decorateRequest('rawBody', null);
   installProblemHandlers(app);
+  refuseWhileClosing(app);
   app.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
   });
+  app.addHook('onSend', problemsOnly);
+  app.addHook('preValidation', refuseUnstorableParameters);
+  app.addHook('preHandler', refuseNonFiniteParameters);
   acceptJsonOnly(app);
   acceptStreamedBodies(app);
   acceptGzipBodies(app, { maxJsonBytes: config.MAX_BODY_BYTES, maxStreamBytes: config.MAX_INFLATED_BYTES });

@@ -1,6 +1,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { refuseForeignCharset } from './body-charset';
 import { HttpProblem } from './problem';
 
 /** The media type of item streams: one JSON object a line. */
@@ -97,7 +98,16 @@ export function acceptGzipBodies(app: FastifyInstance, limits: { maxJsonBytes: n
  * with 415 before its handler runs (`refuseUnlistedStreams`).
  */
 export function acceptStreamedBodies(app: FastifyInstance): void {
-  for (const type of STREAMED) app.addContentTypeParser(type, (_request, payload, done) => done(null, payload));
+  for (const type of STREAMED) {
+    app.addContentTypeParser(type, (request, payload, done) => {
+      try {
+        refuseForeignCharset(request);
+      } catch (error) {
+        return done(error as Error, undefined);
+      }
+      done(null, payload);
+    });
+  }
 }
 
 /** The streamed media types (NDJSON, multipart) that a body's `content` lists. */

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpProblem, PROBLEM_BASE, problemTitles, type ProblemDocument, type ProblemFieldError, type ProblemKind } from './problem';
+import { HttpProblem, kindOfStatus, PROBLEM_BASE, problemDocument, problemTitles, type ProblemDocument, type ProblemFieldError } from './problem';
 
-const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
+export const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const MAX_LISTED_ERRORS = 100;
 
 interface AjvError {
@@ -41,13 +41,7 @@ function isUnavailable(error: unknown): boolean {
 }
 
 function fromError(error: FastifyError, request: FastifyRequest): { problem: ProblemDocument; headers?: Record<string, string> } {
-  const make = (status: number, kind: ProblemKind, detail?: string, errors?: ProblemFieldError[]): ProblemDocument => ({
-    type: PROBLEM_BASE + kind,
-    title: problemTitles[kind],
-    status,
-    ...(detail !== undefined && { detail }),
-    ...(errors && { errors }),
-  });
+  const make = problemDocument;
   if (error instanceof HttpProblem) {
     return { problem: make(error.status, error.kind, error.detail, error.errors), headers: error.headers };
   }
@@ -65,11 +59,16 @@ function fromError(error: FastifyError, request: FastifyRequest): { problem: Pro
       return { problem: make(400, 'malformed-request', 'The body is empty but the content type is JSON.') };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { problem: make(400, 'malformed-request', 'The body is not valid JSON.') };
+    // Raised by the router (frameworkErrors below), before any route is found.
+    case 'FST_ERR_BAD_URL':
+      return { problem: make(400, 'malformed-request', 'The path is not valid percent-encoded UTF-8.') };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { problem: make(414, 'uri-too-long', 'A path segment is longer than this server accepts.') };
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     // Other client errors raised by fastify itself (bad content-length, ...): their messages are generic.
-    return { problem: { type: PROBLEM_BASE + 'malformed-request', title: problemTitles['malformed-request'], status, detail: error.message } };
+    return { problem: make(status, kindOfStatus(status), error.message) };
   }
   if (isUnavailable(error)) {
     request.log.warn({ err: error }, 'dependency unavailable');
@@ -86,6 +85,16 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, proble
     .code(problem.status)
     .type(PROBLEM_JSON)
     .send({ ...problem, instance: request.url.split('?')[0], request_id: String(request.id) });
+}
+
+/**
+ * fastify's `frameworkErrors`: what the router itself refuses before a route is found (a path
+ * that is not valid percent-encoded UTF-8, a path parameter over `maxParamLength`), answered as
+ * every other error is instead of fastify's own plain JSON.
+ */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { problem, headers } = fromError(error, request);
+  sendProblem(reply, request, problem, headers);
 }
 
 /** One error handler and one not-found handler for the whole app: every error is problem+json. */

@@ -35,4 +35,4 @@ export {
   type SignatureResolver,
 } from './spec';
 export { BodyTooLarge, inflateCapped, mediaTypeOf, MULTIPART, NDJSON } from './body-encoding';
-export { unstorableStrings } from './storable-strings';
+export { escapeUnstorable, MAX_JSON_DEPTH, mayHoldUnstorable, unstorableStrings } from './storable-strings';

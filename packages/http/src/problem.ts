@@ -25,6 +25,9 @@ export const problemTitles = {
   'webhook-disabled': 'Webhook disabled',
   'payload-too-large': 'Payload too large',
   'unsupported-media-type': 'Unsupported media type',
+  'uri-too-long': 'URI too long',
+  'request-timeout': 'Request timeout',
+  'headers-too-large': 'Request headers too large',
   validation: 'Validation failed',
   unavailable: 'Service unavailable',
   'ranking-pending': 'Ranking pending',
@@ -33,6 +36,32 @@ export const problemTitles = {
 } as const;
 
 export type ProblemKind = keyof typeof problemTitles;
+
+/** The kind a bare status stands for, where something other than a handler chose the status. */
+const KIND_OF_STATUS: Partial<Record<number, ProblemKind>> = {
+  400: 'malformed-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  408: 'request-timeout',
+  409: 'conflict',
+  413: 'payload-too-large',
+  414: 'uri-too-long',
+  415: 'unsupported-media-type',
+  422: 'validation',
+  431: 'headers-too-large',
+  503: 'unavailable',
+};
+
+/** The problem kind for a status: its own where it has one, else the generic one of its class. */
+export function kindOfStatus(status: number): ProblemKind {
+  return KIND_OF_STATUS[status] ?? (status >= 500 ? 'internal' : 'malformed-request');
+}
+
+/** A problem document of a kind, as the error handler, the guard on responses and the socket's error handler all write it. */
+export function problemDocument(status: number, kind: ProblemKind = kindOfStatus(status), detail?: string, errors?: ProblemFieldError[]): ProblemDocument {
+  return { type: PROBLEM_BASE + kind, title: problemTitles[kind], status, ...(detail !== undefined && { detail }), ...(errors && { errors }) };
+}
 
 export interface ProblemFieldError {
   path: string;

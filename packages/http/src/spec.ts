@@ -160,3 +160,83 @@ export function idempotentOperations(spec: OpenApiDocument): Set<string> {
   }
   return ids;
 }
+
+type Parameter = { $ref?: string; in?: string; schema?: { type?: unknown; maxLength?: unknown } };
+
+/** fastify's own default `maxParamLength`, kept as the least. */
+const ROUTER_DEFAULT_PARAM_LENGTH = 100;
+
+/**
+ * The router's `maxParamLength`: the longest string path parameter the spec allows (an
+ * external id, 256 code points), in UTF-16 units as the router counts the decoded value (two
+ * per code point at most). A longer one is 414; up to this, the schema decides (404).
+ */
+export function pathParameterLimit(spec: OpenApiDocument): number {
+  const shared = (spec.components as { parameters?: Record<string, Parameter> } | undefined)?.parameters ?? {};
+  const resolve = (p: Parameter) => (p.$ref ? shared[p.$ref.split('/').pop()!] ?? {} : p);
+  let longest = 0;
+  for (const item of Object.values(spec.paths ?? {})) {
+    const operations = HTTP_METHODS.flatMap((method) => ((item[method] as Operation | undefined)?.parameters ?? []) as Parameter[]);
+    for (const parameter of [...((item.parameters ?? []) as Parameter[]), ...operations].map(resolve)) {
+      if (parameter.in === 'path' && typeof parameter.schema?.maxLength === 'number') longest = Math.max(longest, parameter.schema.maxLength);
+    }
+  }
+  return Math.max(ROUTER_DEFAULT_PARAM_LENGTH, 2 * longest);
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/** Every schema a request is validated against: parameters' and request bodies', by where they are. */
+function* requestSchemas(spec: OpenApiDocument): Generator<[where: string, schema: unknown]> {
+  const shared = (spec.components as { parameters?: Record<string, Parameter> } | undefined)?.parameters ?? {};
+  for (const [path, item] of Object.entries(spec.paths ?? {})) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method] as (Operation & { requestBody?: { content?: Record<string, { schema?: unknown }> } }) | undefined;
+      if (!op) continue;
+      const where = `${method.toUpperCase()} ${path}`;
+      for (const p of [...((item.parameters ?? []) as Parameter[]), ...((op.parameters ?? []) as Parameter[])]) {
+        const parameter = (p.$ref ? shared[p.$ref.split('/').pop()!] : p) as (Parameter & { name?: string }) | undefined;
+        if (parameter?.schema) yield [`${where} ${parameter.in} ${parameter.name}`, parameter.schema];
+      }
+      for (const [type, media] of Object.entries(op.requestBody?.content ?? {})) if (media.schema) yield [`${where} body ${type}`, media.schema];
+    }
+  }
+}
+
+const typesOf = (node: SchemaNode) => (Array.isArray(node.type) ? node.type : [node.type]);
+const bounded = (low: unknown, high: unknown) =>
+  typeof low === 'number' && typeof high === 'number' && low >= -Number.MAX_SAFE_INTEGER && high <= Number.MAX_SAFE_INTEGER;
+
+/**
+ * Where the spec lets a request carry a number with no declared bounds, or bounds past 2^53 - 1
+ * (integers past it are not exact in JSON, and Postgres columns are int4 or int8), or a
+ * non-integer number without `format: float` or `double` (the column it goes to): each is a
+ * value that can reach a query out of the column's range. `[]` for a spec that bounds them all.
+ */
+export function unboundedRequestNumbers(spec: OpenApiDocument): string[] {
+  const schemas = (spec.components as { schemas?: Record<string, unknown> } | undefined)?.schemas ?? {};
+  const found = new Set<string>();
+  const walk = (node: unknown, where: string, seen: ReadonlySet<string>): void => {
+    if (Array.isArray(node)) return node.forEach((child) => walk(child, where, seen));
+    if (node === null || typeof node !== 'object') return;
+    const schema = node as SchemaNode;
+    if (typeof schema.$ref === 'string') {
+      const name = schema.$ref.split('/').pop()!;
+      if (!seen.has(name)) walk(schemas[name], `${where} (${name})`, new Set([...seen, name]));
+      return;
+    }
+    if (typesOf(schema).some((type) => type === 'integer' || type === 'number')) {
+      if (!bounded(schema.minimum ?? schema.exclusiveMinimum, schema.maximum ?? schema.exclusiveMaximum)) found.add(where);
+      // A float column's kind: `float` (real) refuses what rounds to 0 as a float4 (format
+      // float, storable-formats.ts); `double` (double precision) takes any finite double.
+      if (typesOf(schema).includes('number') && schema.format !== 'float' && schema.format !== 'double') found.add(`${where} (no format float or double)`);
+    }
+    for (const [key, child] of Object.entries(schema)) {
+      if (key === 'properties' && child && typeof child === 'object') {
+        for (const [name, property] of Object.entries(child)) walk(property, `${where}/${name}`, seen);
+      } else if (key !== 'examples' && key !== 'default' && key !== 'enum' && key !== 'const') walk(child, where, seen);
+    }
+  };
+  for (const [where, schema] of requestSchemas(spec)) walk(schema, where, new Set());
+  return [...found];
+}

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '@alder/config';
 import { createLogger } from '@alder/logger';
@@ -53,6 +54,47 @@ export async function testClient(app: FastifyInstance): Promise<TestClient> {
       json: () => JSON.parse(text),
     };
   };
+}
+
+/** A request exactly as written: the path unnormalised, header values and body as bytes. */
+export interface RawRequest {
+  method: string;
+  /** Sent as is (fetch would re-encode it): bad percent-encoding stays bad. */
+  path: string;
+  headers?: Record<string, string | string[]>;
+  body?: Buffer | string;
+}
+
+/**
+ * One request over a fresh connection to 127.0.0.1:`port`, with node:http instead of fetch, so
+ * that what a hostile client sends arrives as sent: a path fetch would normalise, header values
+ * of any byte (latin1), repeated headers, a body of any bytes. Never rejects for a status; a
+ * connection the server closed without an answer rejects.
+ */
+export function rawRequest(port: number, { method, path, headers = {}, body }: RawRequest): Promise<TestResponse> {
+  return new Promise((resolve, reject) => {
+    const sent = { ...headers };
+    if (body !== undefined && !Object.keys(sent).some((name) => name.toLowerCase() === 'content-length')) sent['content-length'] = String(Buffer.byteLength(body));
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers: sent, agent: false, insecureHTTPParser: true }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const flat = Object.fromEntries(Object.entries(res.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]));
+        resolve({ statusCode: res.statusCode ?? 0, headers: flat, body: text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The port an app listens on (after `testClient` or `listen`). */
+export function portOf(app: FastifyInstance): number {
+  const address = app.server.address();
+  if (!address || typeof address === 'string') throw new Error('app is not listening on a TCP port');
+  return address.port;
 }
 
 /** An app on a fresh test database, listening on a real socket, with an admin key. */

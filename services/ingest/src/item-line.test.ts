@@ -37,6 +37,14 @@ describe('readItemLine', () => {
     expect(read('{"external_id":"a","text":"\\\\u0000"}')).toMatchObject({ item: { text: '\\u0000' } });
   });
 
+  it('refuses a number past a double and meta nested past 100 levels (both were stored silently, or a 500)', () => {
+    expect(read('{"external_id":"a","text":"t","meta":{"n":1e400}}')).toEqual({ problems: [{ pointer: '/meta/n', reason: expect.stringContaining('finite') }] });
+    const nested = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
+    const deep = read(`{"external_id":"a","text":"t","meta":${nested(5000)}}`);
+    expect(deep).toEqual({ problems: [{ pointer: `/meta${'/a'.repeat(100)}`, reason: 'must not nest deeper than 100 levels' }] });
+    expect(read(`{"external_id":"a","text":"t","meta":${nested(99)}}`)).toMatchObject({ item: { external_id: 'a' } });
+  });
+
   it('refuses invalid UTF-8 and JSON, skips blank lines', () => {
     expect(readItemLine(Buffer.from([0x7b, 0xff, 0x7d]), labels)).toEqual({ problems: [{ pointer: '', reason: 'is not valid UTF-8' }] });
     expect(read('{"external_id":')).toMatchObject({ problems: [{ pointer: '', reason: expect.stringMatching(/^is not valid JSON/) }] });

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { loadSpec, unstorableStrings } from '@alder/http';
+import { loadSpec, mayHoldUnstorable, unstorableStrings } from '@alder/http';
 import type { NewItem } from './items.repository';
 
 /** What a refused line says: a JSON pointer into the line's object ('' for the line) and why. */
@@ -67,9 +67,9 @@ export function readItemLine(bytes: Buffer, labels: ReadonlySet<string>): { item
 
 /**
  * One NDJSON line as the JSON value it holds, or why it holds none (not UTF-8, not JSON); null for
- * a blank line. `escaped`: the line has a \u escape, the only way a NUL or a lone surrogate gets
- * into a parsed JSON value (JSON refuses raw control characters; the decoder refuses encoded
- * surrogates).
+ * a blank line. `escaped`: the line may hold what can not be stored (a \u escape, the only way a
+ * NUL or a lone surrogate gets into a parsed JSON value; a number past a double; nesting past
+ * MAX_JSON_DEPTH: `mayHoldUnstorable`); a line that can not is not walked again.
  */
 export function parseItemLine(bytes: Buffer): { value: unknown; escaped: boolean } | { problems: LineProblem[] } | null {
   let text: string;
@@ -80,7 +80,7 @@ export function parseItemLine(bytes: Buffer): { value: unknown; escaped: boolean
   }
   if (!text.trim()) return null;
   try {
-    return { value: JSON.parse(text), escaped: text.includes('\\u') };
+    return { value: JSON.parse(text), escaped: mayHoldUnstorable(text) };
   } catch (error) {
     return { problems: [{ pointer: '', reason: `is not valid JSON (${(error as Error).message})` }] };
   }

@@ -1,5 +1,5 @@
 import type { Pool } from '@alder/db';
-import { problems } from '@alder/http';
+import { escapeUnstorable, problems } from '@alder/http';
 import type { Logger } from '@alder/logger';
 import { abortBatch, completeBatch, openBatch, reportProgress, type BatchFile, type BatchRowError } from './batches.repository';
 import { batchCounts, recordLandedBatch } from './batch-landing';
@@ -30,7 +30,8 @@ export interface StreamOutcome {
 function abortReason(error: unknown): string {
   const e = error as { code?: string; kind?: string; detail?: string; message?: string };
   if (e.code === 'ERR_STREAM_PREMATURE_CLOSE' || e.code === 'ECONNRESET' || e.message === 'aborted') return 'the client went away before the end of the stream';
-  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request' || e.kind === 'validation' || e.kind === 'labels-changed') return e.detail ?? e.kind;
+  // A problem's detail may quote what the client sent (a field's name): stored escaped.
+  if (e.kind === 'payload-too-large' || e.kind === 'malformed-request' || e.kind === 'validation' || e.kind === 'labels-changed') return escapeUnstorable(e.detail ?? e.kind);
   return 'the server failed while reading the stream';
 }
 
@@ -76,9 +77,14 @@ export async function ingestNdjsonStream(
   let received = 0;
   let rejected = 0;
   let lastLine = 0;
+  // A pointer names the client's own keys, a reason may quote its values: a NUL or a lone
+  // surrogate among them is written escaped, so the batch's record can be stored (and answers the same).
+  const listError = (line: number, pointer: string, reason: string) => {
+    if (errors.length < MAX_LISTED) errors.push({ line, pointer: escapeUnstorable(pointer), reason: escapeUnstorable(reason) });
+  };
   const refuse = (line: number, pointer: string, reason: string) => {
     rejected++;
-    if (errors.length < MAX_LISTED) errors.push({ line, pointer, reason });
+    listError(line, pointer, reason);
   };
   const client = await pool.connect();
   const lander = new ChunkLander(client, { projectId, batchId, apiKeyId: input.actor?.keyId ?? null, onResend: project.on_resend, onDuplicateText: project.on_duplicate_text, overlap: project.overlap_annotators > 1 }, refuse);
@@ -100,7 +106,7 @@ export async function ingestNdjsonStream(
       received++;
       if ('problems' in parsed) {
         rejected++;
-        for (const p of parsed.problems) if (errors.length < MAX_LISTED) errors.push({ line: read.line, pointer: p.pointer, reason: p.reason });
+        for (const p of parsed.problems) listError(read.line, p.pointer, p.reason);
       } else {
         // A later line with an earlier line's external_id is refused, as in a JSON batch: here
         // within the chunk, by the landing across chunks.
