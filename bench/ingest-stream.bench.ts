@@ -46,6 +46,8 @@ const textOf = process.env.DUPLICATES === '1' ? (i: number) => corpus[i % corpus
 const ours: number[] = [];
 const ceiling: number[] = [];
 const peaks: number[] = [];
+/** The ingest process's RSS just before each stream: what the stream added is the peak less this. */
+const befores: number[] = [];
 
 await db.pool.query('CREATE TABLE bare_items (project_id uuid, external_id text, text text, meta jsonb, split text)');
 const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
@@ -64,7 +66,8 @@ function runClient(url: string): Promise<{ status: number; body: { inserted: num
 for (let run = 0; run < RUNS; run++) {
   const projectId = await insertProject(db.pool, { name: `stream ${run}`, labels: ['a', 'b'] }).then((p) => p.id);
   const project = { id: projectId };
-  await serverRss();
+  const before = await serverRss();
+  befores.push(before);
   const answer = await runClient(`${base}/v1/projects/${project.id}/items`);
   if (answer.status !== 200 || answer.body.inserted !== TOTAL) throw new Error(`stream answered ${answer.status}: ${JSON.stringify(answer.body)}`);
   ours.push(TOTAL / answer.seconds);
@@ -92,7 +95,7 @@ for (let run = 0; run < RUNS; run++) {
   }
   ceiling.push(TOTAL / ((performance.now() - started) / 1000));
   await db.pool.query('TRUNCATE bare_items');
-  console.log(`run ${run + 1}: ours ${Math.round(ours[run]!)} items/s (${answer.seconds.toFixed(1)} s), bare COPY ${Math.round(ceiling[run]!)} rows/s, ingest process RSS peak ${Math.round(peak / 2 ** 20)} MB`);
+  console.log(`run ${run + 1}: ours ${Math.round(ours[run]!)} items/s (${answer.seconds.toFixed(1)} s), bare COPY ${Math.round(ceiling[run]!)} rows/s, ingest process RSS peak ${Math.round(peak / 2 ** 20)} MB (${Math.round(before / 2 ** 20)} MB before the stream)`);
 }
 
 const m = median(ours);

@@ -199,6 +199,24 @@ interface InsertedCounts {
 
 const asId = (id: string | number | null): number | null => (id === null ? null : Number(id));
 
+function insertedCounts(row: InsertedCounts): Omit<InsertResult, 'digest'> {
+  return { inserted: row.inserted, poolInserted: row.pool_inserted, labelsImported: row.labels_imported, firstItemId: asId(row.first_item_id), lastItemId: asId(row.last_item_id) };
+}
+
+// Pieces of the statements that land staged rows ($1 the project, $2 the sender's key; `inserted`
+// returns id, split, gold_label, batch_line): the project's overlap, each item's annotations by
+// it, the imported labels of new labeled pool items, and the counts.
+const PROJECT_OVERLAP = '(SELECT overlap_annotators, overlap_fraction FROM projects WHERE id = $1)';
+const REQUIRED_ANNOTATIONS = 'CASE WHEN p.overlap_annotators > 1 AND overlap_member($1, b.external_id, p.overlap_fraction) THEN p.overlap_annotators ELSE 1 END';
+const IMPORTED_LABELS = `imported AS (
+       INSERT INTO annotations (project_id, item_id, label, annotator, source, api_key_id)
+       SELECT $1, id, gold_label, 'import', 'import', $2 FROM inserted
+       WHERE split = 'pool' AND gold_label IS NOT NULL
+       ORDER BY id
+       RETURNING 1
+     )`;
+const INSERTED_COUNTS = `count(*)::int AS inserted, (count(*) FILTER (WHERE split = 'pool'))::int AS pool_inserted, min(id) AS first_item_id, max(id) AS last_item_id`;
+
 /** What one staged chunk of a stream did: the counts, and the lines that did not land as new items. */
 export interface ChunkResult extends Omit<InsertResult, 'digest'> {
   /** Staged lines whose external_id met a stored item (of the project, or of this same batch), in order. */
@@ -215,20 +233,14 @@ export async function insertStreamChunk(client: PoolClient, projectId: string, a
     `WITH inserted AS (
        INSERT INTO items (${STREAM_COLUMNS.replace('{ord}', 'batch_line')})
        SELECT b.project_id, b.ord, b.external_id, b.text, b.meta, b.split, b.gold_label, b.gold_answer, b.content_hash, b.status,
-              CASE WHEN p.overlap_annotators > 1 AND overlap_member($1, b.external_id, p.overlap_fraction) THEN p.overlap_annotators ELSE 1 END,
+              ${REQUIRED_ANNOTATIONS},
               b.batch_id
-       FROM ingest_stream b CROSS JOIN (SELECT overlap_annotators, overlap_fraction FROM projects WHERE id = $1) p
+       FROM ingest_stream b CROSS JOIN ${PROJECT_OVERLAP} p
        ORDER BY b.ord
        -- Either key: the external_id's (a re-send, a repeat) or the first text's (a repeated text).
        ON CONFLICT DO NOTHING
        RETURNING id, split, gold_label, batch_line
-     ), imported AS (
-       INSERT INTO annotations (project_id, item_id, label, annotator, source, api_key_id)
-       SELECT $1, id, gold_label, 'import', 'import', $2 FROM inserted
-       WHERE split = 'pool' AND gold_label IS NOT NULL
-       ORDER BY id
-       RETURNING 1
-     ), counted AS (
+     ), ${IMPORTED_LABELS}, counted AS (
        SELECT count(*)::int AS inserted, (count(*) FILTER (WHERE split = 'pool'))::int AS pool_inserted, min(id) AS first_item_id, max(id) AS last_item_id FROM inserted
      )
      SELECT counted.*, (SELECT count(*) FROM imported)::int AS labels_imported,
@@ -240,14 +252,7 @@ export async function insertStreamChunk(client: PoolClient, projectId: string, a
     [projectId, apiKeyId],
   );
   const row = rows[0]!;
-  return {
-    inserted: row.inserted,
-    poolInserted: row.pool_inserted,
-    labelsImported: row.labels_imported,
-    firstItemId: asId(row.first_item_id),
-    lastItemId: asId(row.last_item_id),
-    notInserted: row.not_inserted ?? [],
-  };
+  return { ...insertedCounts(row), notInserted: row.not_inserted ?? [] };
 }
 
 /** What a staged line that did not land met: see conflictsOf. */
@@ -291,34 +296,20 @@ export async function insertDuplicateTexts(
        INSERT INTO items (${STREAM_COLUMNS.replace('{ord}', 'batch_line')}, duplicate_of)
        SELECT b.project_id, b.ord, b.external_id, b.text, b.meta, b.split, b.gold_label, b.gold_answer, b.content_hash,
               CASE WHEN $3 AND b.status = 'unlabeled' AND b.split = 'pool' AND b.gold_answer IS NULL THEN 'linked' ELSE b.status END,
-              CASE WHEN p.overlap_annotators > 1 AND overlap_member($1, b.external_id, p.overlap_fraction) THEN p.overlap_annotators ELSE 1 END,
+              ${REQUIRED_ANNOTATIONS},
               b.batch_id, d.original
        FROM ingest_stream b JOIN unnest($4::int[], $5::bigint[]) d(ord, original) ON d.ord = b.ord
-       CROSS JOIN (SELECT overlap_annotators, overlap_fraction FROM projects WHERE id = $1) p
+       CROSS JOIN ${PROJECT_OVERLAP} p
        ORDER BY b.ord
        ON CONFLICT DO NOTHING
        RETURNING id, split, gold_label, batch_line
-     ), imported AS (
-       INSERT INTO annotations (project_id, item_id, label, annotator, source, api_key_id)
-       SELECT $1, id, gold_label, 'import', 'import', $2 FROM inserted
-       WHERE split = 'pool' AND gold_label IS NOT NULL
-       ORDER BY id
-       RETURNING 1
-     )
-     SELECT count(*)::int AS inserted, (count(*) FILTER (WHERE split = 'pool'))::int AS pool_inserted, min(id) AS first_item_id, max(id) AS last_item_id,
-            (SELECT count(*) FROM imported)::int AS labels_imported, array_agg(batch_line ORDER BY batch_line) AS lines
+     ), ${IMPORTED_LABELS}
+     SELECT ${INSERTED_COUNTS}, (SELECT count(*) FROM imported)::int AS labels_imported, array_agg(batch_line ORDER BY batch_line) AS lines
      FROM inserted`,
     [input.projectId, input.apiKeyId, input.link, input.duplicates.map((d) => d.ord), input.duplicates.map((d) => d.original)],
   );
   const row = rows[0]!;
-  return {
-    inserted: row.inserted,
-    poolInserted: row.pool_inserted,
-    labelsImported: row.labels_imported,
-    firstItemId: asId(row.first_item_id),
-    lastItemId: asId(row.last_item_id),
-    lines: row.lines ?? [],
-  };
+  return { ...insertedCounts(row), lines: row.lines ?? [] };
 }
 
 /** After a stream whose project's overlap changed while it was read: the batch's new items take the new setting. */

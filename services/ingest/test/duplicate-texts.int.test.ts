@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { insertProject, startHarness, type Harness } from './harness';
+import { insertProject, portOf, harnessForFile, type Harness } from './harness';
 
 // Repeated texts (a new item whose text the project has under another external_id), by
 // projects.on_duplicate_text; a stream chunk is 3 lines here, so repeats cross chunk boundaries.
 let h: Harness;
 let port: number;
-beforeAll(async () => {
-  h = await startHarness({ INGEST_CHUNK_ROWS: 3 });
-  port = (h.app.server.address() as AddressInfo).port;
-});
-afterAll(async () => {
-  await h?.close();
-});
+harnessForFile({ INGEST_CHUNK_ROWS: 3 }, (started) => ((h = started), (port = portOf(started))));
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { insertProject, startHarness, type Harness } from './harness';
+import { abortedBatch, batchOpened, insertProject, startHarness, type Harness } from './harness';
 
 // File import: POST .../items as multipart/form-data, against real Postgres and Redis.
 
@@ -315,18 +315,12 @@ describe('file import: refused requests', () => {
       const start = form([field('format', 'csv')], { close: false });
       req.write(Buffer.concat([start, Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="file"; filename="cut.csv"\r\n\r\nexternal_id,text\np1,one\np2,two\np3,thr`)]));
       // Gone mid-file, once the server has opened the batch.
-      void (async () => {
-        while (!(await h.db.pool.query('SELECT 1 FROM ingest_batches WHERE project_id = $1', [projectId])).rowCount) await new Promise((r) => setTimeout(r, 20));
+      void batchOpened(h.db.pool, projectId).then(() => {
         req.destroy();
         resolve();
-      })();
+      });
     });
-    let found: any;
-    for (let attempt = 0; attempt < 300; attempt++) {
-      found = (await batches(projectId))[0];
-      if (found?.status === 'aborted') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const found = await abortedBatch(h, projectId);
     expect(found).toMatchObject({ source: 'file', status: 'aborted', inserted: 0, abort_reason: 'the client went away before the end of the stream' });
     // Rows 2 and 3 of the file, unless the server was slow to start reading.
     expect(found.received).toBeLessThanOrEqual(2);

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import type { Config } from '@alder/config';
 import type { Pool } from '@alder/db';
 import { startTestApp, type TestApp, type TestClient } from '@alder/http/testing';
@@ -32,4 +33,33 @@ export async function counts(pool: Pool): Promise<Record<string, number>> {
 export async function outboxJobs(pool: Pool): Promise<{ queue: string; job_name: string; payload: Record<string, unknown> }[]> {
   const { rows } = await pool.query('SELECT queue, job_name, payload FROM outbox ORDER BY id');
   return rows;
+}
+
+/** The harness's HTTP port (for raw requests that write their bodies in parts). */
+export function portOf(h: Harness): number {
+  return (h.app.server.address() as AddressInfo).port;
+}
+
+/** Waits until the project has a batch row (a stream's is written before its first line is read). */
+export async function batchOpened(pool: Pool, projectId: string): Promise<void> {
+  while (!(await pool.query('SELECT 1 FROM ingest_batches WHERE project_id = $1', [projectId])).rowCount) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** The project's newest batch once it is aborted (polling; jest's timeout bounds the wait). */
+export async function abortedBatch(h: Harness, projectId: string): Promise<any> {
+  for (;;) {
+    const newest = (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/batches`, headers: { authorization: `Bearer ${h.adminKey}` } })).json().data[0];
+    if (newest?.status === 'aborted') return newest;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts this file's harness before its tests (giving it to `use`) and closes it after them. */
+export function harnessForFile(overrides: Partial<Config>, use: (started: Harness) => void): void {
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(overrides);
+    use(started);
+  });
+  afterAll(() => started?.close());
 }

@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { insertProject, startHarness, type Harness } from './harness';
+import { abortedBatch, insertProject, portOf, harnessForFile, type Harness } from './harness';
 
 // A stream lands in chunks while it is read (stream-chunks.ts); here a chunk is 3 lines, so a
 // handful of lines crosses several chunk boundaries: what one chunk wrote, a later one meets.
 let h: Harness;
 let port: number;
-beforeAll(async () => {
-  h = await startHarness({ INGEST_CHUNK_ROWS: 3 });
-  port = (h.app.server.address() as AddressInfo).port;
-});
-afterAll(async () => {
-  await h?.close();
-});
+harnessForFile({ INGEST_CHUNK_ROWS: 3 }, (started) => ((h = started), (port = portOf(started))));
 
 const lines = (...rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -109,11 +102,7 @@ describe('an NDJSON stream landed in chunks', () => {
     s.write(lines(...Array.from({ length: 7 }, (_, i) => ({ external_id: `c${i}`, text: 't' }))));
     await firstChunkInserted();
     s.cut();
-    let found: any;
-    while (found?.status !== 'aborted') {
-      found = (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/batches`, headers: { authorization: `Bearer ${h.adminKey}` } })).json().data[0];
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const found = await abortedBatch(h, projectId);
     expect(found).toMatchObject({ status: 'aborted', inserted: 0, abort_reason: 'the client went away before the end of the stream' });
     expect(found.stopped_at_line).toBeGreaterThanOrEqual(3);
     expect(await stored(projectId)).toEqual([]);

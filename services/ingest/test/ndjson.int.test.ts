@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { createMember } from '@alder/http';
-import { insertProject, outboxJobs, startHarness, type Harness } from './harness';
+import { abortedBatch, batchOpened, insertProject, outboxJobs, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let port: number;
@@ -142,18 +142,12 @@ describe('POST /v1/projects/{project_id}/items as an NDJSON stream', () => {
       req.on('error', () => resolve());
       req.write(lines({ external_id: 'p1', text: 'one' }, { external_id: 'p2', text: 'two' }) + '{"external_id": "p3", "te');
       // Gone mid-line, before the end of the body, once the server has opened the batch.
-      void (async () => {
-        while (!(await h.db.pool.query('SELECT 1 FROM ingest_batches WHERE project_id = $1', [projectId])).rowCount) await new Promise((r) => setTimeout(r, 20));
+      void batchOpened(h.db.pool, projectId).then(() => {
         req.destroy();
         resolve();
-      })();
+      });
     });
-    let found: any;
-    for (let attempt = 0; attempt < 300; attempt++) {
-      found = (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/batches`, headers: { authorization: `Bearer ${h.adminKey}` } })).json().data[0];
-      if (found?.status === 'aborted') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const found = await abortedBatch(h, projectId);
     // How many whole lines the server had read when the client went (2 unless it was slow to
     // start reading) is what the batch says it stopped at; nothing of them landed.
     expect(found).toMatchObject({ status: 'aborted', inserted: 0, abort_reason: 'the client went away before the end of the stream' });
