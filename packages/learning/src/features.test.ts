@@ -56,6 +56,16 @@ describe('featurize', () => {
     expect(featurize('', cfg).length).toBe(0);
   });
 
+  it('featurises a long text up to maxTextChars characters (0: all of it)', () => {
+    const long = `${'the first part of a long document, '.repeat(400)}and then something else entirely at the end`;
+    const capped = resolveFeatureConfig({ maxTextChars: 1000 });
+    expect(featurize(long, capped)).toEqual(featurize(long.slice(0, 1000), capped));
+    const whole = resolveFeatureConfig({ maxTextChars: 0 });
+    expect(featurize(long, whole)).not.toEqual(featurize(long.slice(0, 1000), whole));
+    expect(DEFAULT_FEATURE_CONFIG.maxTextChars).toBe(10_000);
+    expect(() => resolveFeatureConfig({ maxTextChars: -1 })).toThrow(RangeError);
+  });
+
   it('takes character n-grams across words in text scope', () => {
     const word = resolveFeatureConfig({ charNgramScope: 'word' });
     const text = resolveFeatureConfig({ charNgramScope: 'text' });

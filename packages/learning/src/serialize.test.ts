@@ -41,6 +41,14 @@ describe.each([0, 8])('serializeModel / deserializeModel (hidden %i)', (hidden) 
 });
 
 describe('deserializeModel', () => {
+  it('reads a model from before the text limit as featurising whole texts', async () => {
+    const model = await trainClassifier(texts.slice(0, 30), y.slice(0, 30), 6, { seed: 1, minSteps: 5 });
+    const { maxTextChars: _limit, ...before } = model.featureConfig;
+    const back = deserializeModel(serializeModel({ ...model, featureConfig: before as typeof model.featureConfig }));
+    expect(back.featureConfig.maxTextChars).toBe(0);
+    expect(deserializeModel(serializeModel(model)).featureConfig.maxTextChars).toBe(10_000);
+  });
+
   it('rejects bytes that are not a whole model', async () => {
     const model = await trainClassifier(texts.slice(0, 30), y.slice(0, 30), 6, { seed: 1, minSteps: 5 });
     const bytes = serializeModel(model);

@@ -53,7 +53,8 @@ export function deserializeModel(bytes: Uint8Array): TrainedModel {
   const jsonLength = view.getUint32(4, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + jsonLength))) as Header;
   if (header.format !== FORMAT || header.version !== VERSION) throw new Error(`unsupported model ${header.format} v${header.version}`);
-  const featureConfig = resolveFeatureConfig(header.featureConfig);
+  // A model from before the text limit featurised whole texts: it keeps doing so.
+  const featureConfig = resolveFeatureConfig({ maxTextChars: 0, ...(header.featureConfig as Partial<FeatureConfig>) });
   const { dim, hidden, numClasses, rows, pooling } = header;
   if (pooling !== 'mean' && pooling !== 'sqrt') throw new Error(`unknown pooling ${String(pooling)}`);
   const inDim = headInputDim({ dim, hidden });
