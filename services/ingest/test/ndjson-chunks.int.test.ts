@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { MAX_COPIED_CHUNKS } from '../src/stream-chunks';
 import { abortedBatch, insertProject, portOf, harnessForFile, type Harness } from './harness';
 
 // A stream lands in chunks while it is read (stream-chunks.ts); here a chunk is 3 lines, so a
@@ -63,6 +64,17 @@ describe('an NDJSON stream landed in chunks', () => {
     expect(annotations.rows).toEqual([{ item_id: items[4].id }]);
   });
 
+  it('stages the chunks past the copied ones Postgres keeps as subtransactions (MAX_COPIED_CHUNKS), landing the same', async () => {
+    const projectId = await insertProject(h.db.pool);
+    const rows = Array.from({ length: 3 * (MAX_COPIED_CHUNKS + 3) }, (_, i) => ({ external_id: `m${i}`, text: `text ${i}` }));
+    const res = await stream(projectId, lines(...rows));
+    expect(res.json).toMatchObject({ received: rows.length, inserted: rows.length, rejected: 0 });
+    const items = await stored(projectId);
+    expect(items.map((i) => i.external_id)).toEqual(rows.map((r) => r.external_id));
+    const [ingested] = await eventOf(projectId, 'items.ingested');
+    expect(ingested.digest).toBe(sha256(items.map((i) => `${i.external_id}\t${sha256(i.text)}`).join('\n')));
+  });
+
   it('refuses a line repeating an earlier line\'s external_id, in its chunk or an earlier one, naming the first line', async () => {
     const projectId = await insertProject(h.db.pool);
     const res = await stream(projectId, lines({ external_id: 'a', text: '1' }, { external_id: 'b', text: '2' }, { external_id: 'a', text: '3' }, { external_id: 'c', text: '4' }, { external_id: 'd', text: '5' }, { external_id: 'e', text: '6' }, { external_id: 'b', text: '7' }, { external_id: 'f', text: '8' }));
@@ -121,6 +133,14 @@ describe('an NDJSON stream landed in chunks', () => {
     expect(await stored(projectId)).toEqual([]);
     const batches = (await h.http({ method: 'GET', url: `/v1/projects/${projectId}/batches`, headers: { authorization: `Bearer ${h.adminKey}` } })).json().data;
     expect(batches[0]).toMatchObject({ status: 'aborted', inserted: 0 });
+  });
+
+  it("lands a project with overlap the staged way, each item taking the project's annotations", async () => {
+    const projectId = await insertProject(h.db.pool, ['pos', 'neg'], 20, { overlap: { annotators: 3, fraction: 1 } });
+    const res = await stream(projectId, lines(...Array.from({ length: 5 }, (_, i) => ({ external_id: `k${i}`, text: `t${i}` }))));
+    expect(res.json).toMatchObject({ inserted: 5 });
+    expect((await json(projectId, [{ external_id: 'k9', text: 'json' }])).json()).toMatchObject({ inserted: 1 });
+    expect((await stored(projectId)).map((i) => i.required_annotations)).toEqual([3, 3, 3, 3, 3, 3]);
   });
 
   it('gives its new items the overlap the project has at the end, if it changed while the stream was read', async () => {
