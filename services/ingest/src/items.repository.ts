@@ -29,13 +29,13 @@ export type OnResend = 'skip' | 'update' | 'reject';
 export type OnDuplicateText = 'report' | 'skip' | 'link';
 
 /** Locks the project row for a batch, or a stream's last step (settings and counters stay put until commit), with its settings; null when absent. */
-export async function lockProject(db: Queryable, projectId: string): Promise<StreamProject | null> {
-  const { rows } = await db.query<StreamProject>('SELECT labels, on_resend, on_duplicate_text, overlap_annotators, overlap_fraction FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
+export async function lockProject(db: Queryable, projectId: string): Promise<IngestSettings | null> {
+  const { rows } = await db.query<IngestSettings>('SELECT labels, on_resend, on_duplicate_text, overlap_annotators, overlap_fraction FROM projects WHERE id = $1 FOR NO KEY UPDATE', [projectId]);
   return rows[0] ?? null;
 }
 
-/** What a stream reads of its project before its first line: the settings its lines are checked and landed by. */
-export interface StreamProject {
+/** A project's settings that ingest checks and lands rows by (a stream reads them before its first line). */
+export interface IngestSettings {
   labels: string[];
   on_resend: OnResend;
   on_duplicate_text: OnDuplicateText;
@@ -44,8 +44,8 @@ export interface StreamProject {
 }
 
 /** The project's settings, without a lock (a stream is checked against them as it is read); null when absent. */
-export async function readStreamProject(db: Queryable, projectId: string): Promise<StreamProject | null> {
-  const { rows } = await db.query<StreamProject>('SELECT labels, on_resend, on_duplicate_text, overlap_annotators, overlap_fraction FROM projects WHERE id = $1', [projectId]);
+export async function readIngestSettings(db: Queryable, projectId: string): Promise<IngestSettings | null> {
+  const { rows } = await db.query<IngestSettings>('SELECT labels, on_resend, on_duplicate_text, overlap_annotators, overlap_fraction FROM projects WHERE id = $1', [projectId]);
   return rows[0] ?? null;
 }
 
@@ -215,33 +215,45 @@ const IMPORTED_LABELS = `imported AS (
        ORDER BY id
        RETURNING 1
      )`;
+// A line's status: 'linked' for an unlabeled pool item that is not gold, when $link (a repeated text under 'link').
+const LINKED_STATUS = `CASE WHEN $link AND b.status = 'unlabeled' AND b.split = 'pool' AND b.gold_answer IS NULL THEN 'linked' ELSE b.status END`;
 const INSERTED_COUNTS = `count(*)::int AS inserted, (count(*) FILTER (WHERE split = 'pool'))::int AS pool_inserted, min(id) AS first_item_id, max(id) AS last_item_id`;
 
 /** What one staged chunk of a stream did: the counts, and the lines that did not land as new items. */
 export interface ChunkResult extends Omit<InsertResult, 'digest'> {
-  /** Staged lines whose external_id met a stored item (of the project, or of this same batch), in order. */
+  /** Staged lines that met a stored item (of the project, or of this same batch) and did not land, in order. */
   notInserted: number[];
+  /** Lines that landed as repeated texts of a stored item (naming it in duplicate_of). */
+  duplicateTexts: number;
 }
 
 /**
  * A stream's chunk (the ingest_stream rows, no two with one external_id) into the project's
- * items, in line order, leaving out lines whose external_id or text the project has (they come
- * back, to be told apart by conflictsOf()); the project's overlap picks each item's annotations.
+ * items, in line order; the project's overlap picks each item's annotations. A line whose text
+ * a stored item has lands in the same statement naming it (`duplicate_of`; linked under
+ * 'link'), or not at all under 'skip'. Lines that did not land come back, to be told apart by
+ * conflictsOf(): those whose external_id the project has, those skipped, and repeated texts of
+ * an earlier line of this chunk (whose original this statement can not see yet).
  */
-export async function insertStreamChunk(client: PoolClient, projectId: string, apiKeyId: string | null): Promise<ChunkResult> {
-  const { rows } = await client.query<InsertedCounts & { not_inserted: number[] | null }>(
-    `WITH inserted AS (
-       INSERT INTO items (${STREAM_COLUMNS.replace('{ord}', 'batch_line')})
-       SELECT b.project_id, b.ord, b.external_id, b.text, b.meta, b.split, b.gold_label, b.gold_answer, b.content_hash, b.status,
+export async function insertStreamChunk(client: PoolClient, projectId: string, apiKeyId: string | null, onDuplicateText: OnDuplicateText): Promise<ChunkResult> {
+  const { rows } = await client.query<InsertedCounts & { not_inserted: number[] | null; duplicate_texts: number }>(
+    `WITH placed AS (
+       SELECT b.*, (SELECT o.id FROM items o WHERE o.project_id = $1 AND o.content_hash = b.content_hash AND o.duplicate_of IS NULL) AS original
+       FROM ingest_stream b
+     ), inserted AS (
+       INSERT INTO items (${STREAM_COLUMNS.replace('{ord}', 'batch_line')}, duplicate_of)
+       SELECT b.project_id, b.ord, b.external_id, b.text, b.meta, b.split, b.gold_label, b.gold_answer, b.content_hash,
+              ${LINKED_STATUS.replace('$link', "($3 = 'link' AND b.original IS NOT NULL)")},
               ${REQUIRED_ANNOTATIONS},
-              b.batch_id
-       FROM ingest_stream b CROSS JOIN ${PROJECT_OVERLAP} p
+              b.batch_id, b.original
+       FROM placed b CROSS JOIN ${PROJECT_OVERLAP} p
+       WHERE $3 <> 'skip' OR b.original IS NULL
        ORDER BY b.ord
        -- Either key: the external_id's (a re-send, a repeat) or the first text's (a repeated text).
        ON CONFLICT DO NOTHING
-       RETURNING id, split, gold_label, batch_line
+       RETURNING id, split, gold_label, batch_line, duplicate_of
      ), ${IMPORTED_LABELS}, counted AS (
-       SELECT count(*)::int AS inserted, (count(*) FILTER (WHERE split = 'pool'))::int AS pool_inserted, min(id) AS first_item_id, max(id) AS last_item_id FROM inserted
+       SELECT ${INSERTED_COUNTS}, (count(*) FILTER (WHERE duplicate_of IS NOT NULL))::int AS duplicate_texts FROM inserted
      )
      SELECT counted.*, (SELECT count(*) FROM imported)::int AS labels_imported,
             -- Most chunks land whole: the lines left out are looked for only when some are.
@@ -249,10 +261,10 @@ export async function insertStreamChunk(client: PoolClient, projectId: string, a
               (SELECT array_agg(b.ord ORDER BY b.ord) FROM ingest_stream b WHERE NOT EXISTS (SELECT 1 FROM inserted i WHERE i.batch_line = b.ord))
             END AS not_inserted
      FROM counted`,
-    [projectId, apiKeyId],
+    [projectId, apiKeyId, onDuplicateText],
   );
   const row = rows[0]!;
-  return { ...insertedCounts(row), notInserted: row.not_inserted ?? [] };
+  return { ...insertedCounts(row), notInserted: row.not_inserted ?? [], duplicateTexts: row.duplicate_texts };
 }
 
 /** What a staged line that did not land met: see conflictsOf. */
@@ -290,12 +302,12 @@ export async function conflictsOf(client: PoolClient, projectId: string, batchId
 export async function insertDuplicateTexts(
   client: PoolClient,
   input: { projectId: string; apiKeyId: string | null; link: boolean; duplicates: readonly { ord: number; original: number }[] },
-): Promise<Omit<ChunkResult, 'notInserted'> & { lines: number[] }> {
+): Promise<Omit<ChunkResult, 'notInserted' | 'duplicateTexts'> & { lines: number[] }> {
   const { rows } = await client.query<InsertedCounts & { lines: number[] | null }>(
     `WITH inserted AS (
        INSERT INTO items (${STREAM_COLUMNS.replace('{ord}', 'batch_line')}, duplicate_of)
        SELECT b.project_id, b.ord, b.external_id, b.text, b.meta, b.split, b.gold_label, b.gold_answer, b.content_hash,
-              CASE WHEN $3 AND b.status = 'unlabeled' AND b.split = 'pool' AND b.gold_answer IS NULL THEN 'linked' ELSE b.status END,
+              ${LINKED_STATUS.replace('$link', '$3')},
               ${REQUIRED_ANNOTATIONS},
               b.batch_id, d.original
        FROM ingest_stream b JOIN unnest($4::int[], $5::bigint[]) d(ord, original) ON d.ord = b.ord

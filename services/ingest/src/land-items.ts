@@ -1,5 +1,5 @@
 import type { PoolClient } from '@alder/db';
-import { createStreamStaging, readStreamProject, type InsertResult, type NewItem, type OnDuplicateText, type OnResend } from './items.repository';
+import { createStreamStaging, readIngestSettings, type InsertResult, type NewItem, type OnDuplicateText, type OnResend } from './items.repository';
 import { ChunkLander, StreamChunk, type ChunkTotals } from './stream-chunks';
 
 /** What a batch's items land by: the batch, its sender's key, and the project's settings. */
@@ -35,7 +35,7 @@ export async function landItems(client: PoolClient, batch: LandingBatch, items: 
  * as a batch of their own under the project's settings. Call inside a transaction.
  */
 export async function insertItems(client: PoolClient, projectId: string, apiKeyId: string | null, items: NewItem[]): Promise<InsertResult> {
-  const project = await readStreamProject(client, projectId);
+  const project = await readIngestSettings(client, projectId);
   if (!project) throw new Error(`insertItems: no project ${projectId}`);
   const landed = await landItems(
     client,

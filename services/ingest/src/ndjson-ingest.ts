@@ -4,7 +4,7 @@ import type { Logger } from '@alder/logger';
 import { abortBatch, completeBatch, openBatch, reportProgress, type BatchFile, type BatchRowError } from './batches.repository';
 import { batchCounts, recordLandedBatch } from './batch-landing';
 import { readItemLine, type LineProblem } from './item-line';
-import { applyOverlapToBatch, createStreamStaging, lockProject, readStreamProject, type NewItem, type StreamProject } from './items.repository';
+import { applyOverlapToBatch, createStreamStaging, lockProject, readIngestSettings, type NewItem, type IngestSettings } from './items.repository';
 import { splitLines } from './ndjson-lines';
 import { ChunkLander, StreamChunk } from './stream-chunks';
 
@@ -68,7 +68,7 @@ export async function ingestNdjsonStream(
 ): Promise<StreamOutcome> {
   const { pool, log } = deps;
   const { projectId } = input;
-  const project = await readStreamProject(pool, projectId);
+  const project = await readIngestSettings(pool, projectId);
   if (!project) throw problems.notFound(`No project ${projectId}.`);
   const source = input.file ? 'file' : 'ndjson';
   const batchId = await openBatch(pool, { projectId, source, userId: input.actor?.userId ?? null, keyId: input.actor?.keyId ?? null, file: input.file });
@@ -163,7 +163,7 @@ export async function ingestNdjsonStream(
 }
 
 /** The labels a stream's lines were checked against are still the project's (see ingestNdjsonStream). */
-function checkSettingsKept(read: StreamProject, locked: StreamProject): void {
+function checkSettingsKept(read: IngestSettings, locked: IngestSettings): void {
   if (!sameLabels(read.labels, locked.labels)) {
     throw problems.conflict('labels-changed', "The project's labels changed while the stream was read; nothing landed. Send the stream again.");
   }

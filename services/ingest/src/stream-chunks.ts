@@ -285,9 +285,10 @@ export class ChunkLander {
     const { client } = this;
     const { projectId, apiKeyId } = this.batch;
     await pipeline(Readable.from(chunk.writes()), await streamStagingCopy(client));
-    const result = await insertStreamChunk(client, projectId, apiKeyId);
+    const result = await insertStreamChunk(client, projectId, apiKeyId, this.batch.onDuplicateText);
     this.ways.staged++;
     this.count(result);
+    this.totals.duplicateTexts += result.duplicateTexts;
     const landedLater = result.notInserted.length ? await this.sortOutConflicts(result.notInserted) : new Set<number>();
     this.digested += chunk.feedDigest(this.digest, this.digested > 0, new Set(result.notInserted.filter((ord) => !landedLater.has(ord))));
     this.lastMetStored = result.notInserted.length > 0;

@@ -1,5 +1,6 @@
 import type { Queryable } from '@alder/db';
 import type { EventEnvelope, RetentionTarget } from '@alder/queues';
+import type { AttemptOutcome } from './send';
 
 // The one module with SQL on `webhook_events`, `webhook_deliveries` and `webhook_attempts`
 // (migration 0017). Times are Postgres's clock, so every dispatcher process agrees on what is due.
@@ -75,15 +76,9 @@ export async function claimDueDeliveries(db: Queryable, limit: number, leaseMs: 
 }
 
 /** One attempt's record and what it decides for its delivery. */
-export interface AttemptRecord {
+export interface AttemptRecord extends Omit<AttemptOutcome, 'ok'> {
   deliveryId: number;
   attempt: number;
-  startedAt: Date;
-  durationMs: number;
-  statusCode: number | null;
-  error: string | null;
-  responseExcerpt: string | null;
-  url: string;
   /** delivered, dead, or pending again after `retryInMs`. */
   status: 'pending' | 'delivered' | 'dead';
   retryInMs: number | null;
