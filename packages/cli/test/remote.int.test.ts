@@ -181,7 +181,7 @@ it('batches: the list as a table or JSON lines, one batch with the rows it refus
   const streamed = JSON.parse(ingested.stdout).batch_id as string;
   // A file import too, sent as a form.
   const form = new FormData();
-  form.set('file', new Blob(['external_id,text\nc,from a file\n'], { type: 'text/csv' }), 'upload.csv');
+  form.set('file', new Blob(['external_id,text\nc,from a file\nd,fine\n'], { type: 'text/csv' }), 'upload.csv');
   const uploaded = await fetch(`${app.url}/v1/projects/${project}/items`, { method: 'POST', headers: { authorization: `Bearer ${app.adminKey}` }, body: form });
   const imported = ((await uploaded.json()) as { batch_id: string }).batch_id;
 
@@ -190,13 +190,16 @@ it('batches: the list as a table or JSON lines, one batch with the rows it refus
   expect(table.stdout).toMatch(/^ID +SOURCE +STATUS +READ +NEW +DUPLICATES +UPDATED +REFUSED +CREATED\n/);
   // Newest first.
   expect(table.stdout.split('\n').slice(1, 3)).toEqual([
-    expect.stringMatching(new RegExp(`^${imported}  file csv upload.csv +completed +1 +1 +0 +0 +0 `)),
+    expect.stringMatching(new RegExp(`^${imported}  file csv upload.csv +completed +2 +2 +0 +0 +0 `)),
     expect.stringMatching(new RegExp(`^${streamed}  ndjson +completed +3 +1 +0 +0 +2 `)),
   ]);
   const one = await alder(['batches', '-p', project, streamed]);
   expect(one.code).toBe(0);
   expect(one.stdout).toMatch(new RegExp(`^batch ${streamed}\n  source +ndjson\n  status +completed\n`));
   expect(one.stdout).toMatch(/^ {2}refused +2$/m);
+  expect(one.stdout).toMatch(/^ {2}repeated texts +0$/m);
+  // The upload's second row says what the first batch's item says: reported, and landed.
+  expect((await alder(['batches', '-p', project, imported])).stdout).toMatch(/^ {2}repeated texts +1 \(a text the project had under another id/m);
   // An empty text breaks two rules of the item schema: both are listed.
   expect(one.stdout).toMatch(/^refused rows:\n( {2}line 2 \/text: .+\n){2} {2}line 3: is not valid JSON/m);
   const limited = await alder(['batches', '-p', project, '--limit', '1', '--json']);

@@ -85,6 +85,7 @@ function showBatch(batch: Batch, flags: BatchesFlags, io: CliIo): number {
     ['new', String(batch.inserted)],
     ['duplicates', `${batch.duplicates}${batch.skipped_changes ? ` (${batch.skipped_changes} with another text or meta, left as they were)` : ''}`],
     ['updated', String(batch.updated)],
+    ['repeated texts', `${batch.duplicate_texts}${batch.duplicate_texts ? ' (a text the project had under another id; see on_duplicate_text)' : ''}`],
     ['refused', String(batch.rejected)],
     ['labels imported', String(batch.labels_imported)],
   ];
